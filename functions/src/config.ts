@@ -1,0 +1,140 @@
+import { z } from 'zod';
+import { PipelineError } from './core/errors.js';
+import { assertCadence } from './core/run-identity.js';
+
+/**
+ * Configuration, parsed once at cold start from an env object passed in (ARCHITECTURE.md §7.4).
+ * Empty strings count as unset; one error lists every problem. The deployed functions get exactly
+ * these variables from Pulumi (infra reads `CONFIG_KEYS`), the twin builds the same object.
+ */
+export const PLANS = {
+  keyless: { host: 'https://api.coingecko.com', header: undefined, callsPerMinute: 5, monthlyCalls: undefined },
+  demo: {
+    host: 'https://api.coingecko.com',
+    header: 'x-cg-demo-api-key',
+    callsPerMinute: 30,
+    monthlyCalls: 10_000,
+  },
+  pro: {
+    host: 'https://pro-api.coingecko.com',
+    header: 'x-cg-pro-api-key',
+    callsPerMinute: 500,
+    monthlyCalls: 500_000,
+  },
+} as const;
+export type Plan = keyof typeof PLANS;
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const EnvSchema = z
+  .object({
+    PIPELINE_ENGINE: z.enum(['gcp', 'local']).default('gcp'),
+    COINGECKO_PLAN: z.enum(['keyless', 'demo', 'pro']).default('keyless'),
+    COINGECKO_API_KEY: z.string().optional(),
+    COINGECKO_BASE_URL: z.url().optional(),
+    COINGECKO_CALLS_PER_MINUTE: int(1, 100_000).optional(),
+    VS_CURRENCY: z
+      .string()
+      .regex(/^[a-z0-9]{2,10}$/, 'lower-case currency code such as usd')
+      .default('usd'),
+    COIN_LIMIT: int(1, 20_000).default(250),
+    PER_PAGE: int(1, 250).default(250),
+    CADENCE_MINUTES: int(1, 1440).default(15),
+    RETRY_BUDGET_SECONDS: int(1, 3600).default(120),
+    REQUEST_TIMEOUT_SECONDS: int(1, 300).default(30),
+    GCP_PROJECT: z.string().optional(),
+    RAW_BUCKET: z.string().optional(),
+    EVENTS_TOPIC: z.string().optional(),
+    BQ_DATASET: z.string().optional(),
+    BQ_LOCATION: z.string().optional(),
+    PIPELINE_DATA_DIR: z.string().default('.data'),
+  })
+  .superRefine((env, ctx) => {
+    const need = (key: keyof typeof env, why: string) => {
+      if (env[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `required ${why}` });
+    };
+    if (env.COINGECKO_PLAN !== 'keyless') need('COINGECKO_API_KEY', `for the ${env.COINGECKO_PLAN} plan`);
+    if (env.PIPELINE_ENGINE === 'gcp') {
+      for (const key of ['GCP_PROJECT', 'RAW_BUCKET', 'EVENTS_TOPIC', 'BQ_DATASET', 'BQ_LOCATION'] as const) {
+        need(key, 'when PIPELINE_ENGINE=gcp');
+      }
+    }
+    try {
+      assertCadence(env.CADENCE_MINUTES);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', path: ['CADENCE_MINUTES'], message: (e as Error).message });
+    }
+  });
+
+/** Every variable the functions read; infra sets exactly these. */
+export const CONFIG_KEYS = Object.keys(EnvSchema.shape) as (keyof typeof EnvSchema.shape)[];
+
+export interface CoinGeckoConfig {
+  plan: Plan;
+  apiKey: string | undefined;
+  baseUrl: string;
+  callsPerMinute: number;
+  requestTimeoutMs: number;
+  retryBudgetMs: number;
+}
+
+export interface PipelineConfig {
+  engine: 'gcp' | 'local';
+  coingecko: CoinGeckoConfig;
+  vsCurrency: string;
+  coinLimit: number;
+  perPage: number;
+  cadenceMinutes: number;
+  gcp?: { project: string; bucket: string; topic: string; dataset: string; location: string };
+  dataDir: string;
+}
+
+export class ConfigError extends PipelineError {
+  constructor(readonly problems: string[]) {
+    super('config', `invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`, {
+      code: 'config_invalid',
+      retryable: false,
+    });
+  }
+}
+
+/** Parses an env-like object (e.g. `process.env`) into the pipeline configuration, or throws ConfigError. */
+export function parseConfig(env: Record<string, string | undefined>): PipelineConfig {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([k, v]) => v !== undefined && v.trim() !== '' && k in EnvSchema.shape),
+  );
+  const parsed = EnvSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`),
+    );
+  }
+  const e = parsed.data;
+  const plan = PLANS[e.COINGECKO_PLAN];
+  return {
+    engine: e.PIPELINE_ENGINE,
+    coingecko: {
+      plan: e.COINGECKO_PLAN,
+      apiKey: e.COINGECKO_API_KEY,
+      baseUrl: (e.COINGECKO_BASE_URL ?? plan.host).replace(/\/+$/, ''),
+      callsPerMinute: e.COINGECKO_CALLS_PER_MINUTE ?? plan.callsPerMinute,
+      requestTimeoutMs: e.REQUEST_TIMEOUT_SECONDS * 1000,
+      retryBudgetMs: e.RETRY_BUDGET_SECONDS * 1000,
+    },
+    vsCurrency: e.VS_CURRENCY,
+    coinLimit: e.COIN_LIMIT,
+    perPage: e.PER_PAGE,
+    cadenceMinutes: e.CADENCE_MINUTES,
+    gcp:
+      e.PIPELINE_ENGINE === 'gcp'
+        ? {
+            project: e.GCP_PROJECT!,
+            bucket: e.RAW_BUCKET!,
+            topic: e.EVENTS_TOPIC!,
+            dataset: e.BQ_DATASET!,
+            location: e.BQ_LOCATION!,
+          }
+        : undefined,
+    dataDir: e.PIPELINE_DATA_DIR,
+  };
+}

@@ -1,0 +1,37 @@
+import { z } from 'zod';
+
+/**
+ * The Pub/Sub message (ARCHITECTURE.md §3): a small JSON pointer to a lake object, never the data.
+ * `raw_snapshot` points at a run's raw object; `run_failed` at a failed attempt's record, so the
+ * warehouse's run table shows failures too.
+ */
+export const EVENT_SCHEMA_VERSION = 1;
+
+const isoTime = z.iso.datetime({ offset: true });
+
+export const RunEventSchema = z.object({
+  schemaVersion: z.literal(EVENT_SCHEMA_VERSION),
+  kind: z.enum(['raw_snapshot', 'run_failed']),
+  runId: z.string().regex(/^coingecko_[a-z0-9]+_\d{8}T\d{6}Z$/, 'not a run id'),
+  source: z.literal('coingecko'),
+  vsCurrency: z.string().regex(/^[a-z0-9]+$/),
+  slot: isoTime,
+  bucket: z.string().min(1),
+  object: z.string().min(1),
+  /** GCS generations are int64 microsecond stamps; kept as a decimal string to stay exact in JSON. */
+  generation: z.string().regex(/^\d+$/, 'generation must be a decimal string'),
+  recordCount: z.number().int().nonnegative(),
+  error: z.object({ code: z.string(), message: z.string(), retryable: z.boolean() }).optional(),
+});
+
+export type RunEvent = z.infer<typeof RunEventSchema>;
+
+/** Attributes set on the Pub/Sub message, for filtering and for reading without decoding data. */
+export function eventAttributes(event: RunEvent): Record<string, string> {
+  return {
+    schemaVersion: String(event.schemaVersion),
+    kind: event.kind,
+    runId: event.runId,
+    slot: event.slot,
+  };
+}

@@ -1,0 +1,73 @@
+import type { RunEvent } from './event.js';
+
+/**
+ * The small interfaces the pipeline depends on (ARCHITECTURE.md §7.2). GCP adapters live in
+ * `functions/src/adapters/gcp`, local-twin adapters in `twin/src/adapters`; clients are passed in,
+ * so tests use fakes or real embedded engines without module patching.
+ */
+
+/** Where a lake object lives; `generation` pins the exact bytes (GCS object generation). */
+export interface RawObjectRef {
+  bucket: string;
+  key: string;
+  generation: string;
+}
+
+export interface CreateResult {
+  /** False when the key already existed: nothing was written and `ref` is the existing object. */
+  created: boolean;
+  ref: RawObjectRef;
+}
+
+export interface RawStore {
+  readonly bucket: string;
+  /** Create-only write (GCS `ifGenerationMatch=0`); an existing object is never overwritten. */
+  createOnly(key: string, body: Buffer, contentType: string): Promise<CreateResult>;
+  /** Reads the exact generation; a missing object or another generation is a terminal LoadError. */
+  read(ref: RawObjectRef): Promise<Buffer>;
+}
+
+export interface EventPublisher {
+  /** Publishes the pointer event; resolves to the message id. */
+  publish(event: RunEvent): Promise<string>;
+}
+
+export interface Clock {
+  now(): Date;
+  sleep(ms: number): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => new Date(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+/** One HTTP response of the market API, kept verbatim. */
+export interface MarketPage {
+  page: number;
+  /** Request URL without credentials. */
+  url: string;
+  status: number;
+  fetchedAt: string;
+  durationMs: number;
+  attempts: number;
+  /** The response body, byte for byte. */
+  body: Buffer;
+  records: number;
+}
+
+export interface MarketRequest {
+  vsCurrency: string;
+  coinLimit: number;
+  perPage: number;
+}
+
+export interface MarketSource {
+  /** A short description for manifests and logs (host and plan, never the key). */
+  readonly description: string;
+  /** Fetches every page or throws an ExtractError: a run never sees a partial result. */
+  fetchMarkets(request: MarketRequest): Promise<MarketPage[]>;
+  ping(): Promise<void>;
+}
+
+export type { RunEvent };

@@ -1,0 +1,43 @@
+import type { RawObjectRef } from './ports.js';
+import type { AssetVersionRow, DateRow, FactRow, RejectedRow, RunRow } from '../schema/tables.js';
+
+/**
+ * Everything one run writes to the warehouse, computed in TypeScript so keys and history are
+ * identical in DuckDB and BigQuery. The warehouse applies it idempotently in one transaction.
+ */
+export interface StarBatch {
+  runId: string;
+  source: string;
+  vsCurrency: string;
+  slot: Date;
+  raw: RawObjectRef;
+  facts: FactRow[];
+  /**
+   * One candidate version per asset in the snapshot, valid from the slot. The warehouse inserts a
+   * candidate only when the version in effect at that slot has different attributes (type 2).
+   */
+  assetCandidates: AssetVersionRow[];
+  dates: DateRow[];
+  rejected: RejectedRow[];
+  counts: { recordsIn: number; rejected: number; duplicates: number };
+  loadStartedAt: Date;
+}
+
+export interface LoadOutcome {
+  /** Fact rows inserted by this call (0 when a previous delivery already loaded the run). */
+  factRowsInserted: number;
+  assetVersionsInserted: number;
+  /** The run record as it stands after this call. */
+  run: RunRow;
+}
+
+/** Warehouse port: DuckDB in the twin, BigQuery in the cloud. */
+export interface Warehouse {
+  /** Creates missing tables and views; safe to call on every start. */
+  ensureSchema(): Promise<void>;
+  /** Applies a batch: dimensions, fact (insert-only on its grain), rejected records, run record. */
+  loadBatch(batch: StarBatch): Promise<LoadOutcome>;
+  /** Records a failed attempt, unless the run has already been loaded successfully. */
+  recordFailedRun(run: RunRow): Promise<void>;
+  getRun(runId: string): Promise<RunRow | undefined>;
+}
