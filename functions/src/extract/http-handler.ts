@@ -1,0 +1,45 @@
+import type { HttpFunction } from '@google-cloud/functions-framework';
+import { describeError, isRetryable } from '../core/errors.js';
+import { runExtract, type ExtractDeps, type ExtractSettings } from './run-extract.js';
+
+/** Cloud Scheduler sends the job's scheduled time in this header (RFC 3339). */
+export const SCHEDULE_TIME_HEADER = 'x-cloudscheduler-scheduletime';
+
+/**
+ * Which time a request is for: `slot` in a JSON body or query (a manual re-run of a given slot),
+ * else Cloud Scheduler's schedule-time header, else now. Undefined = not a valid time.
+ */
+export function requestedTime(
+  body: unknown,
+  query: Record<string, unknown>,
+  header: string | undefined,
+  now: Date,
+): Date | undefined {
+  const fromBody = typeof body === 'object' && body !== null ? (body as { slot?: unknown }).slot : undefined;
+  const raw = fromBody ?? query.slot ?? header;
+  if (raw === undefined || raw === '') return now;
+  if (typeof raw !== 'string') return undefined;
+  const time = new Date(raw);
+  return Number.isNaN(time.getTime()) ? undefined : time;
+}
+
+/**
+ * The `extract` HTTP function. Answers 200 with a JSON summary when the run was extracted, already
+ * existed, or failed for good (recorded; retrying cannot help), and 503 when the failure is
+ * transient so that Cloud Scheduler's retry policy tries again.
+ */
+export function createExtractHandler(settings: ExtractSettings, deps: ExtractDeps): HttpFunction {
+  return async (req, res) => {
+    const time = requestedTime(req.body, req.query, req.get(SCHEDULE_TIME_HEADER), deps.clock.now());
+    if (!time) {
+      res.status(400).json({ status: 'invalid_request', error: 'slot must be an ISO 8601 time, e.g. 2026-11-21T05:00:00Z' });
+      return;
+    }
+    try {
+      res.status(200).json(await runExtract(time, settings, deps));
+    } catch (error) {
+      const e = describeError(error);
+      res.status(isRetryable(error) ? 503 : 200).json({ status: 'failed', error: e });
+    }
+  };
+}

@@ -1,0 +1,194 @@
+import { EVENT_SCHEMA_VERSION, type RunEvent } from '../core/event.js';
+import { describeError, PipelineError } from '../core/errors.js';
+import { failureObjectKey, rawObjectKey } from '../core/lake-layout.js';
+import type { Logger } from '../core/logger.js';
+import type { Clock, EventPublisher, MarketSource, RawObjectRef, RawStore } from '../core/ports.js';
+import {
+  decodeRawObject,
+  encodeRawObject,
+  pageInfo,
+  RAW_OBJECT_SCHEMA_VERSION,
+  type FailureRecord,
+  type RawManifest,
+} from '../core/raw-object.js';
+import { runIdentity, type RunIdentity } from '../core/run-identity.js';
+import { ExtractError } from './errors.js';
+
+export interface ExtractSettings {
+  vsCurrency: string;
+  coinLimit: number;
+  perPage: number;
+  cadenceMinutes: number;
+}
+
+export interface ExtractDeps {
+  market: MarketSource;
+  lake: RawStore;
+  publisher: EventPublisher;
+  clock: Clock;
+  logger: Logger;
+}
+
+export interface ExtractSummary {
+  /** `already_extracted`: the run's raw object existed; its event was published again, nothing written. */
+  status: 'extracted' | 'already_extracted' | 'failed';
+  runId: string;
+  slot: string;
+  object: string;
+  generation: string | null;
+  records: number;
+  pages: number;
+  messageId: string | null;
+  durationMs: number;
+  error?: { code: string; message: string; retryable: boolean };
+}
+
+function pointer(run: RunIdentity, ref: RawObjectRef, kind: RunEvent['kind'], recordCount: number): RunEvent {
+  return {
+    schemaVersion: EVENT_SCHEMA_VERSION,
+    kind,
+    runId: run.runId,
+    source: run.source,
+    vsCurrency: run.vsCurrency,
+    slot: run.slot.toISOString(),
+    bucket: ref.bucket,
+    object: ref.key,
+    generation: ref.generation,
+    recordCount,
+  };
+}
+
+/**
+ * One extract run (ARCHITECTURE.md §2, §4): fetch every page, write one raw object create-only at
+ * the run's key, publish the pointer event. Idempotent: when the object already exists the run
+ * already happened, so its event is published again (healing a crash between write and publish)
+ * and nothing is fetched or written. A failed fetch stores and publishes nothing partial: the
+ * failure itself is kept in the lake and announced, then the error is rethrown for the caller.
+ */
+export async function runExtract(
+  scheduledTime: Date,
+  settings: ExtractSettings,
+  deps: ExtractDeps,
+): Promise<ExtractSummary> {
+  const started = deps.clock.now();
+  const run = runIdentity(scheduledTime, settings.vsCurrency, settings.cadenceMinutes);
+  const key = rawObjectKey(run);
+  const elapsed = () => deps.clock.now().getTime() - started.getTime();
+
+  const existing = await deps.lake.head(key);
+  if (existing) return republish(run, existing, elapsed, deps);
+
+  let bodies: Buffer[];
+  let manifest: RawManifest;
+  try {
+    const pages = await deps.market.fetchMarkets({
+      vsCurrency: run.vsCurrency,
+      coinLimit: settings.coinLimit,
+      perPage: settings.perPage,
+    });
+    bodies = pages.map((p) => p.body);
+    manifest = {
+      schemaVersion: RAW_OBJECT_SCHEMA_VERSION,
+      runId: run.runId,
+      source: run.source,
+      endpoint: '/api/v3/coins/markets',
+      vsCurrency: run.vsCurrency,
+      slot: run.slot.toISOString(),
+      market: deps.market.description,
+      request: { coinLimit: settings.coinLimit, perPage: settings.perPage },
+      pages: pages.map(pageInfo),
+      recordCount: pages.reduce((n, p) => n + p.records, 0),
+      extractedAt: deps.clock.now().toISOString(),
+    };
+  } catch (error) {
+    await recordFailure(run, error, deps);
+    throw error;
+  }
+
+  const { created, ref } = await deps.lake.createOnly(key, encodeRawObject(manifest, bodies), 'application/json');
+  if (!created) return republish(run, ref, elapsed, deps); // a concurrent attempt won the race
+  const messageId = await deps.publisher.publish(pointer(run, ref, 'raw_snapshot', manifest.recordCount));
+  const summary: ExtractSummary = {
+    status: 'extracted',
+    runId: run.runId,
+    slot: run.slot.toISOString(),
+    object: ref.key,
+    generation: ref.generation,
+    records: manifest.recordCount,
+    pages: manifest.pages.length,
+    messageId,
+    durationMs: elapsed(),
+  };
+  deps.logger.log('INFO', `extracted ${run.runId}: ${summary.records} records`, { ...summary });
+  return summary;
+}
+
+async function republish(
+  run: RunIdentity,
+  ref: RawObjectRef,
+  elapsed: () => number,
+  deps: ExtractDeps,
+): Promise<ExtractSummary> {
+  let manifest: RawManifest;
+  try {
+    manifest = decodeRawObject(await deps.lake.read(ref)).manifest;
+  } catch (error) {
+    if (error instanceof PipelineError) throw error;
+    // The bytes at the run's key are not a raw object: never overwrite them, say so.
+    throw new ExtractError(`existing object ${ref.key} is not a raw object: ${(error as Error).message}`, {
+      code: 'raw_object_malformed',
+      retryable: false,
+    });
+  }
+  const messageId = await deps.publisher.publish(pointer(run, ref, 'raw_snapshot', manifest.recordCount));
+  const summary: ExtractSummary = {
+    status: 'already_extracted',
+    runId: run.runId,
+    slot: run.slot.toISOString(),
+    object: ref.key,
+    generation: ref.generation,
+    records: manifest.recordCount,
+    pages: manifest.pages.length,
+    messageId,
+    durationMs: elapsed(),
+  };
+  deps.logger.log('INFO', `run ${run.runId} already extracted; event published again`, { ...summary });
+  return summary;
+}
+
+/**
+ * Keeps a failed attempt in the lake (with the failing body, when there was one) and announces it so
+ * the warehouse's run table shows the failure. Best effort: the original error is what matters.
+ */
+async function recordFailure(run: RunIdentity, error: unknown, deps: ExtractDeps): Promise<void> {
+  const attemptAt = deps.clock.now();
+  const described = describeError(error);
+  const body = error instanceof PipelineError && typeof error.details.body === 'string' ? error.details.body : null;
+  const record: FailureRecord = {
+    runId: run.runId,
+    slot: run.slot.toISOString(),
+    attemptAt: attemptAt.toISOString(),
+    market: deps.market.description,
+    error: {
+      ...described,
+      details: error instanceof PipelineError ? { ...error.details, body: undefined } : {},
+    },
+    body,
+  };
+  deps.logger.log('ERROR', `extract ${run.runId} failed: ${described.message}`, {
+    runId: run.runId,
+    code: described.code,
+    retryable: described.retryable,
+  });
+  try {
+    const key = failureObjectKey(run, attemptAt);
+    const { ref } = await deps.lake.createOnly(key, Buffer.from(JSON.stringify(record)), 'application/json');
+    const event: RunEvent = { ...pointer(run, ref, 'run_failed', 0), error: described };
+    await deps.publisher.publish(event);
+  } catch (recordError) {
+    deps.logger.log('WARNING', `could not record the failure of ${run.runId}`, {
+      runId: run.runId,
+      error: describeError(recordError).message,
+    });
+  }
+}

@@ -1,0 +1,273 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import {
+  DuckDBConnection,
+  DuckDBInstance,
+  dateValue,
+  timestampValue,
+  type DuckDBAppender,
+} from '@duckdb/node-api';
+import { LoadError } from '../../../functions/src/load/errors.js';
+import type { LoadOutcome, StarBatch, Warehouse } from '../../../functions/src/core/warehouse.js';
+import { duckDbDdl } from '../../../functions/src/schema/duckdb-ddl.js';
+import {
+  dimAsset,
+  dimDate,
+  factMarketSnapshot,
+  opsRejectedRecord,
+  opsRun,
+  TABLES,
+  type RunRow,
+  type TableDef,
+} from '../../../functions/src/schema/tables.js';
+import { DUCKDB_VIEWS } from './duckdb-views.js';
+
+const STAGING = {
+  fact: { table: factMarketSnapshot, name: '_stg_fact' },
+  asset: { table: dimAsset, name: '_stg_asset' },
+  date: { table: dimDate, name: '_stg_date' },
+  rejected: { table: opsRejectedRecord, name: '_stg_rejected' },
+} as const;
+
+const cols = (t: TableDef) => t.columns.map((c) => c.name).join(', ');
+
+/**
+ * The twin's warehouse: one DuckDB file with the same star schema as BigQuery (DDL generated from
+ * the schema source of truth) and the same load semantics as sql/load/merge_run.sql: dimensions
+ * insert-if-new (type 2 by attribute hash at the slot), fact insert-only on its grain, rejected
+ * records and the run record, all in one transaction. Writes are serialised in-process; a second
+ * process gets DuckDB's file lock error, reported clearly.
+ */
+export class DuckDbWarehouse implements Warehouse {
+  private queue: Promise<unknown> = Promise.resolve();
+  private schemaReady = false;
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly connection: DuckDBConnection,
+    readonly path: string,
+  ) {}
+
+  /** Opens (creating when missing) the warehouse file; `:memory:` for tests. */
+  static async open(path: string): Promise<DuckDbWarehouse> {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    let instance: DuckDBInstance;
+    try {
+      // No TimeZone setting: it needs the ICU extension, which cannot be downloaded offline. TIMESTAMP
+      // columns hold UTC and every time is bound from JS, so the session zone never matters.
+      instance = await DuckDBInstance.create(path);
+    } catch (e) {
+      const message = (e as Error).message;
+      const hint = /lock/i.test(message)
+        ? ' (another crypto-pipeline process has it open: stop it, or use another --data-dir)'
+        : '';
+      throw new LoadError(`cannot open the warehouse ${path}: ${message}${hint}`, {
+        code: 'warehouse_unavailable',
+        retryable: false,
+      });
+    }
+    const warehouse = new DuckDbWarehouse(instance, await instance.connect(), path);
+    await warehouse.ensureSchema();
+    return warehouse;
+  }
+
+  /** Runs `work` after every earlier write finished: one writer at a time, in arrival order. */
+  private serialised<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work, work);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async ensureSchema(): Promise<void> {
+    if (this.schemaReady) return;
+    await this.serialised(async () => {
+      for (const table of TABLES) await this.connection.run(duckDbDdl(table));
+      for (const { table, name } of Object.values(STAGING)) {
+        await this.connection.run(`CREATE TEMP TABLE IF NOT EXISTS ${name} AS SELECT * FROM ${table.name} LIMIT 0`);
+      }
+      for (const view of DUCKDB_VIEWS) await this.connection.run(view);
+    });
+    this.schemaReady = true;
+  }
+
+  loadBatch(batch: StarBatch): Promise<LoadOutcome> {
+    return this.serialised(() => this.apply(batch));
+  }
+
+  private async apply(batch: StarBatch): Promise<LoadOutcome> {
+    const c = this.connection;
+    for (const { name } of Object.values(STAGING)) await c.run(`DELETE FROM ${name}`);
+    await this.append(STAGING.fact.name, factMarketSnapshot, batch.facts);
+    await this.append(STAGING.asset.name, dimAsset, batch.assetCandidates);
+    await this.append(STAGING.date.name, dimDate, batch.dates);
+    await this.append(STAGING.rejected.name, opsRejectedRecord, batch.rejected);
+
+    await c.run('BEGIN TRANSACTION');
+    try {
+      await c.run(
+        `insert into dim_date select s.* from _stg_date as s
+         where not exists (select 1 from dim_date as d where d.date_key = s.date_key)`,
+      );
+      // Type 2: a candidate becomes a version unless the version in effect at its slot already has
+      // the same attributes (or a version starts at exactly that slot: a re-delivery).
+      const assets = await c.run(
+        `insert into dim_asset select c.* from _stg_asset as c
+         where not exists (select 1 from dim_asset as d where d.asset_key = c.asset_key and d.valid_from = c.valid_from)
+           and not exists (
+             select 1 from dim_asset as d
+             where d.asset_key = c.asset_key
+               and d.attributes_hash = c.attributes_hash
+               and d.valid_from = (select max(p.valid_from) from dim_asset as p
+                                   where p.asset_key = c.asset_key and p.valid_from <= c.valid_from))`,
+      );
+      const facts = await c.run(
+        `insert into fact_market_snapshot select s.* from _stg_fact as s on conflict do nothing`,
+      );
+      await c.run(`insert into ops_rejected_record select s.* from _stg_rejected as s on conflict do nothing`);
+      await c.run(
+        `insert into ops_run (${cols(opsRun)})
+         values ($run_id, $source, $vs_currency, $slot_ts, 'loaded', $raw_object, $raw_generation,
+                 $records_in, $records_loaded, $records_rejected, $records_duplicate, $asset_versions_new,
+                 $load_started_at, $now, null, null, $now)
+         on conflict (run_id) do update set
+           status = 'loaded', raw_object = excluded.raw_object, raw_generation = excluded.raw_generation,
+           records_in = excluded.records_in, records_loaded = excluded.records_loaded,
+           records_rejected = excluded.records_rejected, records_duplicate = excluded.records_duplicate,
+           asset_versions_new = excluded.asset_versions_new, load_started_at = excluded.load_started_at,
+           load_finished_at = excluded.load_finished_at, error_code = null, error_message = null,
+           updated_at = excluded.updated_at
+         where ops_run.status <> 'loaded'`,
+        {
+          run_id: batch.runId,
+          source: batch.source,
+          vs_currency: batch.vsCurrency,
+          slot_ts: ts(batch.slot),
+          raw_object: batch.raw.key,
+          raw_generation: batch.raw.generation,
+          records_in: batch.counts.recordsIn,
+          records_loaded: facts.rowsChanged,
+          records_rejected: batch.counts.rejected,
+          records_duplicate: batch.counts.duplicates,
+          asset_versions_new: assets.rowsChanged,
+          load_started_at: ts(batch.loadStartedAt),
+          now: ts(new Date()),
+        },
+      );
+      await c.run('COMMIT');
+      const run = await this.readRun(batch.runId);
+      return { factRowsInserted: facts.rowsChanged, assetVersionsInserted: assets.rowsChanged, run: run! };
+    } catch (error) {
+      await c.run('ROLLBACK').catch(() => undefined);
+      throw classify(error);
+    }
+  }
+
+  recordFailedRun(run: RunRow): Promise<void> {
+    return this.serialised(async () => {
+      await this.connection.run(
+        `insert into ops_run (run_id, source, vs_currency, slot_ts, status, raw_object, raw_generation,
+                              error_code, error_message, updated_at)
+         values ($run_id, $source, $vs_currency, $slot_ts, 'failed', $raw_object, $raw_generation,
+                 $error_code, $error_message, $updated_at)
+         on conflict (run_id) do update set
+           status = 'failed', raw_object = excluded.raw_object, raw_generation = excluded.raw_generation,
+           error_code = excluded.error_code, error_message = excluded.error_message, updated_at = excluded.updated_at
+         where ops_run.status <> 'loaded'`,
+        {
+          run_id: run.run_id,
+          source: run.source,
+          vs_currency: run.vs_currency,
+          slot_ts: ts(run.slot_ts),
+          raw_object: run.raw_object,
+          raw_generation: run.raw_generation,
+          error_code: run.error_code,
+          error_message: run.error_message,
+          updated_at: ts(run.updated_at),
+        },
+      );
+    });
+  }
+
+  getRun(runId: string): Promise<RunRow | undefined> {
+    return this.serialised(() => this.readRun(runId));
+  }
+
+  private async readRun(runId: string): Promise<RunRow | undefined> {
+    const rows = await this.select(`select * from ops_run where run_id = $run_id`, { run_id: runId });
+    return rows[0] as RunRow | undefined;
+  }
+
+  /**
+   * Read-only query for the CLI and dashboards: rows as plain JS values (BIGINT as number when
+   * exact, TIMESTAMP as Date, DATE as YYYY-MM-DD).
+   */
+  query(sql: string, params: Record<string, string | number> = {}): Promise<Record<string, unknown>[]> {
+    return this.serialised(() => this.select(sql, params));
+  }
+
+  private async select(sql: string, params: Record<string, string | number>): Promise<Record<string, unknown>[]> {
+    const reader = await this.connection.runAndReadAll(sql, params);
+    return reader.getRowObjectsJS().map((row) =>
+      Object.fromEntries(Object.entries(row).map(([k, v]) => [k, toPlain(v)])),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+
+  private async append(name: string, table: TableDef, rows: readonly object[]): Promise<void> {
+    if (rows.length === 0) return;
+    const appender: DuckDBAppender = await this.connection.createAppender(name, 'main', 'temp');
+    try {
+      for (const row of rows) {
+        const values = row as Record<string, unknown>;
+        for (const column of table.columns) appendValue(appender, column.type, values[column.name]);
+        appender.endRow();
+      }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+  }
+}
+
+const ts = (d: Date) => timestampValue(BigInt(d.getTime()) * 1000n);
+
+function appendValue(appender: DuckDBAppender, type: TableDef['columns'][number]['type'], value: unknown): void {
+  if (value === null || value === undefined) return appender.appendNull();
+  switch (type) {
+    case 'STRING':
+      return appender.appendVarchar(String(value));
+    case 'INT64':
+      return appender.appendBigInt(BigInt(value as number));
+    case 'FLOAT64':
+      return appender.appendDouble(value as number);
+    case 'BOOL':
+      return appender.appendBoolean(value as boolean);
+    case 'DATE':
+      return appender.appendDate(dateValue(Math.round(Date.parse(`${value as string}T00:00:00Z`) / 86_400_000)));
+    case 'TIMESTAMP':
+      return appender.appendTimestamp(ts(value as Date));
+  }
+}
+
+/** Keys are 53-bit by construction, so BIGINTs fit a JS number; anything larger stays exact as text. */
+function toPlain(value: unknown): unknown {
+  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  return value;
+}
+
+/** DuckDB transaction conflicts are worth retrying; anything else in the warehouse is not. */
+function classify(error: unknown): LoadError {
+  if (error instanceof LoadError) return error;
+  const message = (error as Error).message ?? String(error);
+  const retryable = /conflict|lock|busy/i.test(message) && !/constraint/i.test(message);
+  return new LoadError(`warehouse write failed: ${message}`, {
+    code: retryable ? 'warehouse_conflict' : 'warehouse_error',
+    retryable,
+    cause: error,
+  });
+}
