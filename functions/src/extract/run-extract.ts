@@ -163,7 +163,9 @@ async function republish(
 async function recordFailure(run: RunIdentity, error: unknown, deps: ExtractDeps): Promise<void> {
   const attemptAt = deps.clock.now();
   const described = describeError(error);
-  const body = error instanceof PipelineError && typeof error.details.body === 'string' ? error.details.body : null;
+  // Market errors carry the failing response body (CoinGeckoError.body); keep it with the failure.
+  const failingBody = (error as { body?: unknown } | null)?.body;
+  const body = typeof failingBody === 'string' ? failingBody : null;
   const record: FailureRecord = {
     runId: run.runId,
     slot: run.slot.toISOString(),
@@ -171,7 +173,7 @@ async function recordFailure(run: RunIdentity, error: unknown, deps: ExtractDeps
     market: deps.market.description,
     error: {
       ...described,
-      details: error instanceof PipelineError ? { ...error.details, body: undefined } : {},
+      details: error instanceof PipelineError ? error.details : {},
     },
     body,
   };
