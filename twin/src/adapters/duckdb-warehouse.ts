@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   DuckDBConnection,
@@ -51,11 +51,33 @@ export class DuckDbWarehouse implements Warehouse {
   /** Opens (creating when missing) the warehouse file; `:memory:` for tests. */
   static async open(path: string): Promise<DuckDbWarehouse> {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const warehouse = await DuckDbWarehouse.connect(path, false);
+    await warehouse.ensureSchema();
+    return warehouse;
+  }
+
+  /**
+   * Opens an existing warehouse read-only (for `status` and `query`): DuckDB refuses every write,
+   * so a query can never change the data.
+   */
+  static async openReadOnly(path: string): Promise<DuckDbWarehouse> {
+    if (!existsSync(path)) {
+      throw new LoadError(`no warehouse at ${path} yet: run the pipeline first (npm run pipeline -- run)`, {
+        code: 'warehouse_missing',
+        retryable: false,
+      });
+    }
+    const warehouse = await DuckDbWarehouse.connect(path, true);
+    warehouse.schemaReady = true;
+    return warehouse;
+  }
+
+  private static async connect(path: string, readOnly: boolean): Promise<DuckDbWarehouse> {
     let instance: DuckDBInstance;
     try {
       // No TimeZone setting: it needs the ICU extension, which cannot be downloaded offline. TIMESTAMP
       // columns hold UTC and every time is bound from JS, so the session zone never matters.
-      instance = await DuckDBInstance.create(path);
+      instance = await DuckDBInstance.create(path, readOnly ? { access_mode: 'READ_ONLY' } : {});
     } catch (e) {
       const message = (e as Error).message;
       const hint = /lock/i.test(message)
@@ -66,9 +88,7 @@ export class DuckDbWarehouse implements Warehouse {
         retryable: false,
       });
     }
-    const warehouse = new DuckDbWarehouse(instance, await instance.connect(), path);
-    await warehouse.ensureSchema();
-    return warehouse;
+    return new DuckDbWarehouse(instance, await instance.connect(), path);
   }
 
   /** Runs `work` after every earlier write finished: one writer at a time, in arrival order. */

@@ -1,0 +1,106 @@
+import { join } from 'node:path';
+import type { PipelineConfig } from '../../functions/src/config.js';
+import type { Logger } from '../../functions/src/core/logger.js';
+import { systemClock, type Clock, type MarketSource } from '../../functions/src/core/ports.js';
+import { runExtract, type ExtractSummary } from '../../functions/src/extract/run-extract.js';
+import { handleLoadEvent } from '../../functions/src/load/cloudevent-handler.js';
+import type { LoadSummary } from '../../functions/src/load/run-load.js';
+import { DuckDbWarehouse } from './adapters/duckdb-warehouse.js';
+import { FolderLake } from './adapters/folder-lake.js';
+import { LOCAL_SUBSCRIPTION, LOCAL_TOPIC, LocalPubSub } from './adapters/local-pubsub.js';
+import { pushToCloudEventData } from './adapters/push-to-cloudevent.js';
+
+export interface DeliveryPolicy {
+  maxDeliveryAttempts: number;
+  minBackoffMs: number;
+  maxBackoffMs: number;
+}
+
+/** The twin's retry policy: Pub/Sub's shape (5 attempts, exponential), scaled down for a laptop. */
+export const DEFAULT_DELIVERY: DeliveryPolicy = { maxDeliveryAttempts: 5, minBackoffMs: 500, maxBackoffMs: 10_000 };
+
+export interface TwinOptions {
+  config: PipelineConfig;
+  /** Needed only to extract; `status`-like uses (redrive) open the twin without one. */
+  market?: MarketSource;
+  logger: Logger;
+  clock?: Clock;
+  delivery?: Partial<DeliveryPolicy>;
+}
+
+/** Where the twin keeps things below the data directory. */
+export const twinPaths = (dataDir: string) => ({
+  lake: join(dataDir, 'lake'),
+  pubsub: join(dataDir, 'pubsub'),
+  warehouse: join(dataDir, 'warehouse.duckdb'),
+});
+
+/**
+ * The local twin: the same extract and load code as the cloud functions, wired to embedded engines
+ * (a lake folder, an in-process Pub/Sub with push delivery and dead letters, a DuckDB warehouse).
+ */
+export class Twin {
+  /** Outcomes of deliveries to `load`, in completion order (for summaries and tests). */
+  readonly loads: LoadSummary[] = [];
+
+  private constructor(
+    readonly config: PipelineConfig,
+    readonly lake: FolderLake,
+    readonly bus: LocalPubSub,
+    readonly warehouse: DuckDbWarehouse,
+    private readonly market: MarketSource | undefined,
+    private readonly logger: Logger,
+    private readonly clock: Clock,
+  ) {}
+
+  static async open(options: TwinOptions): Promise<Twin> {
+    const { config, logger } = options;
+    const clock = options.clock ?? systemClock;
+    const paths = twinPaths(config.dataDir);
+    const warehouse = await DuckDbWarehouse.open(paths.warehouse);
+    const lake = new FolderLake(paths.lake);
+    const bus = new LocalPubSub({
+      dir: paths.pubsub,
+      topic: LOCAL_TOPIC,
+      subscription: LOCAL_SUBSCRIPTION,
+      clock,
+      logger,
+      ...DEFAULT_DELIVERY,
+      ...options.delivery,
+    });
+    const twin = new Twin(config, lake, bus, warehouse, options.market, logger, clock);
+    bus.subscribe(async (envelope) => {
+      const summary = await handleLoadEvent(pushToCloudEventData(envelope), {
+        lake,
+        warehouse,
+        clock,
+        logger,
+      });
+      if (summary) twin.loads.push(summary);
+    });
+    const recovered = await bus.recover();
+    if (recovered > 0) logger.log('INFO', `redelivering ${recovered} unacknowledged event(s) from a previous run`);
+    return twin;
+  }
+
+  /** One extract run for the slot containing `time`; the load follows through the event bus. */
+  extract(time: Date): Promise<ExtractSummary> {
+    const { vsCurrency, coinLimit, perPage, cadenceMinutes } = this.config;
+    if (!this.market) throw new Error('this twin was opened without a market source');
+    return runExtract(
+      time,
+      { vsCurrency, coinLimit, perPage, cadenceMinutes },
+      { market: this.market, lake: this.lake, publisher: this.bus, clock: this.clock, logger: this.logger },
+    );
+  }
+
+  /** Waits until every published event has been loaded or dead-lettered. */
+  settle(): Promise<void> {
+    return this.bus.drain();
+  }
+
+  async close(): Promise<void> {
+    await this.bus.close();
+    await this.warehouse.close();
+  }
+}
