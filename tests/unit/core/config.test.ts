@@ -1,0 +1,51 @@
+import { CONFIG_KEYS, ConfigError, parseConfig } from '../../../functions/src/config.js';
+
+const gcp = {
+  GCP_PROJECT: 'p',
+  RAW_BUCKET: 'b',
+  EVENTS_TOPIC: 't',
+  BQ_DATASET: 'd',
+  BQ_LOCATION: 'EU',
+};
+
+describe('parseConfig', () => {
+  it('applies defaults that fit the keyless plan', () => {
+    const c = parseConfig({ PIPELINE_ENGINE: 'local' });
+    expect(c.coingecko).toMatchObject({ plan: 'keyless', baseUrl: 'https://api.coingecko.com', apiKey: undefined });
+    expect(c).toMatchObject({ vsCurrency: 'usd', coinLimit: 250, perPage: 250, cadenceMinutes: 15, dataDir: '.data' });
+  });
+
+  it('picks the plan host and coerces numbers', () => {
+    const c = parseConfig({ ...gcp, COINGECKO_PLAN: 'pro', COINGECKO_API_KEY: 'k', COIN_LIMIT: '500' });
+    expect(c.coingecko.baseUrl).toBe('https://pro-api.coingecko.com');
+    expect(c.coingecko.callsPerMinute).toBe(500);
+    expect(c.coinLimit).toBe(500);
+    expect(c.gcp).toEqual({ project: 'p', bucket: 'b', topic: 't', dataset: 'd', location: 'EU' });
+  });
+
+  it('treats empty strings as unset', () => {
+    const c = parseConfig({ PIPELINE_ENGINE: 'local', VS_CURRENCY: '', COIN_LIMIT: '  ' });
+    expect(c.vsCurrency).toBe('usd');
+    expect(c.coinLimit).toBe(250);
+  });
+
+  it('lists every problem in one error', () => {
+    let error: unknown;
+    try {
+      parseConfig({ COINGECKO_PLAN: 'demo', PER_PAGE: '500', CADENCE_MINUTES: '7', RAW_BUCKET: '' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    for (const key of ['COINGECKO_API_KEY', 'PER_PAGE', 'CADENCE_MINUTES', 'GCP_PROJECT', 'RAW_BUCKET', 'BQ_LOCATION']) {
+      expect(problems).toContain(key);
+    }
+    expect((error as ConfigError).retryable).toBe(false);
+  });
+
+  it('exposes exactly the variables it reads', () => {
+    expect(CONFIG_KEYS).toEqual(expect.arrayContaining(['COINGECKO_PLAN', 'RAW_BUCKET', 'CADENCE_MINUTES']));
+    expect(() => parseConfig({ PIPELINE_ENGINE: 'local', UNRELATED: 'x' })).not.toThrow();
+  });
+});
