@@ -85,6 +85,8 @@ export interface PipelineConfig {
   coinLimit: number;
   perPage: number;
   cadenceMinutes: number;
+  /** Time one invocation may spend retrying (market API, BigQuery), kept below the function timeout. */
+  retryBudgetMs: number;
   gcp?: { project: string; bucket: string; topic: string; dataset: string; location: string };
   dataDir: string;
 }
@@ -125,6 +127,7 @@ export function parseConfig(env: Record<string, string | undefined>): PipelineCo
     coinLimit: e.COIN_LIMIT,
     perPage: e.PER_PAGE,
     cadenceMinutes: e.CADENCE_MINUTES,
+    retryBudgetMs: e.RETRY_BUDGET_SECONDS * 1000,
     gcp:
       e.PIPELINE_ENGINE === 'gcp'
         ? {

@@ -1,0 +1,68 @@
+import { BigQuery } from '@google-cloud/bigquery';
+import { PubSub } from '@google-cloud/pubsub';
+import { Storage } from '@google-cloud/storage';
+import type { PipelineConfig } from './config.js';
+import { BigQueryWarehouse } from './adapters/gcp/bigquery-warehouse.js';
+import { GcsRawStore } from './adapters/gcp/gcs-raw-store.js';
+import { PubSubEventPublisher } from './adapters/gcp/pubsub-publisher.js';
+import { jsonLogger } from './core/logger.js';
+import { systemClock } from './core/ports.js';
+import { createCoinGeckoClient } from './extract/coingecko-client.js';
+import type { ExtractDeps, ExtractSettings } from './extract/run-extract.js';
+import type { LoadDeps } from './load/run-load.js';
+
+/** The GCP project and resources; present whenever PIPELINE_ENGINE=gcp (parseConfig checks). */
+function gcpOf(config: PipelineConfig): NonNullable<PipelineConfig['gcp']> {
+  if (!config.gcp) throw new Error('GCP dependencies need PIPELINE_ENGINE=gcp');
+  return config.gcp;
+}
+
+export function extractSettings(config: PipelineConfig): ExtractSettings {
+  const { vsCurrency, coinLimit, perPage, cadenceMinutes } = config;
+  return { vsCurrency, coinLimit, perPage, cadenceMinutes };
+}
+
+/**
+ * The extract function's adapters: CoinGecko over got, GCS, Pub/Sub. Client retries are bounded
+ * so that, with ours, one invocation stays inside its timeout; batching is off because a run
+ * publishes one message and should not wait for a batch to fill.
+ */
+export function gcpExtractDeps(config: PipelineConfig): ExtractDeps {
+  const gcp = gcpOf(config);
+  const storage = new Storage({
+    projectId: gcp.project,
+    retryOptions: { autoRetry: true, maxRetries: 3, totalTimeout: config.retryBudgetMs / 1000 },
+  });
+  const topic = new PubSub({ projectId: gcp.project }).topic(gcp.topic, {
+    batching: { maxMessages: 1 },
+    gaxOpts: { timeout: 60_000 },
+  });
+  return {
+    market: createCoinGeckoClient(config.coingecko),
+    lake: new GcsRawStore(storage, gcp.bucket),
+    publisher: new PubSubEventPublisher(topic),
+    clock: systemClock,
+    logger: jsonLogger,
+  };
+}
+
+/** The load function's adapters: GCS reads and the BigQuery warehouse (explicit location). */
+export function gcpLoadDeps(config: PipelineConfig): LoadDeps {
+  const gcp = gcpOf(config);
+  const storage = new Storage({
+    projectId: gcp.project,
+    retryOptions: { autoRetry: true, maxRetries: 3, totalTimeout: config.retryBudgetMs / 1000 },
+  });
+  const bigquery = new BigQuery({ projectId: gcp.project, location: gcp.location });
+  return {
+    lake: new GcsRawStore(storage, gcp.bucket),
+    warehouse: new BigQueryWarehouse(bigquery, {
+      project: gcp.project,
+      dataset: gcp.dataset,
+      location: gcp.location,
+      retry: { budgetMs: config.retryBudgetMs },
+    }),
+    clock: systemClock,
+    logger: jsonLogger,
+  };
+}
