@@ -1,0 +1,169 @@
+import { createHash } from 'node:crypto';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { isBuiltin } from 'node:module';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as pulumi from '@pulumi/pulumi';
+import { build } from 'esbuild';
+
+/**
+ * The deployable source of both functions (ARCHITECTURE.md §7.7): one esbuild bundle of
+ * functions/src/index.ts, a package.json, and the sql/ folder next to the bundle (where
+ * functions/src/sql/sql-files.ts looks for it). Its content hash names the uploaded object, so a code
+ * change is a new object and a redeploy, and an unchanged tree redeploys nothing.
+ *
+ * What stays out of the bundle: @google-cloud/* packages. The Functions Framework keeps the
+ * registered functions in a module-level map, so the copy our code registers with must be the very
+ * copy the runtime starts (node_modules); the BigQuery, Storage and Pub/Sub clients read JSON
+ * protos and their own package.json from disk at run time, which a bundle breaks. They are listed
+ * in package.json at the exact versions of the lockfile, and Cloud Functions' build installs them.
+ * Everything else (got, zod, our code) is bundled: no install drift for what we ship.
+ */
+export const EXTERNAL = ['@google-cloud/*'];
+/** The runtime must find this one, whether or not the entry imports it (it is what serves). */
+const FRAMEWORK = '@google-cloud/functions-framework';
+/** Files a bundle directory may hold; anything else there means it is not ours to overwrite. */
+const OWN_ENTRIES = new Set(['index.js', 'package.json', 'sql']);
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface BundleOptions {
+  /** Output directory; emptied first. */
+  outDir: string;
+  /** Default functions/src/index.ts. */
+  entry?: string;
+  /** Default sql/. */
+  sqlDir?: string;
+  /** Where relative paths resolve and esbuild works from. Default the repository. */
+  rootDir?: string;
+}
+
+export interface FunctionBundle {
+  dir: string;
+  /** Relative paths with `/` separators, sorted. */
+  files: string[];
+  /** sha256 of every file's path and bytes, hex. */
+  hash: string;
+}
+
+/** Bundles the functions into `outDir` and returns its file list and content hash. */
+export async function bundleFunctions(options: BundleOptions): Promise<FunctionBundle> {
+  const rootDir = resolve(options.rootDir ?? REPO_ROOT);
+  const entry = resolve(rootDir, options.entry ?? 'functions/src/index.ts');
+  const sqlDir = resolve(rootDir, options.sqlDir ?? 'sql');
+  const outDir = resolve(options.outDir);
+  if (!existsSync(entry)) throw new Error(`function entry ${entry} does not exist`);
+  if (!existsSync(sqlDir)) throw new Error(`SQL folder ${sqlDir} does not exist`);
+  prepareOutDir(outDir);
+
+  const result = await build({
+    entryPoints: [entry],
+    outfile: join(outDir, 'index.js'),
+    absWorkingDir: rootDir,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    external: EXTERNAL,
+    // Bundled CommonJS dependencies call require() for Node built-ins; an ES module has none.
+    banner: {
+      js: "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);",
+    },
+    legalComments: 'none',
+    metafile: true,
+    logLevel: 'silent',
+  });
+
+  const dependencies: Record<string, string> = {};
+  const imported = Object.values(result.metafile.outputs).flatMap((o) => o.imports);
+  const packages = new Set([
+    FRAMEWORK,
+    ...imported.filter((i) => i.external && !isBuiltin(i.path)).map((i) => packageName(i.path)),
+  ]);
+  for (const name of [...packages].sort()) dependencies[name] = installedVersion(name);
+
+  const packageJson = {
+    name: 'crypto-market-pipeline-functions',
+    private: true,
+    type: 'module',
+    main: 'index.js',
+    engines: { node: '22' },
+    dependencies,
+  };
+  writeFileSync(join(outDir, 'package.json'), `${JSON.stringify(packageJson, null, 2)}\n`);
+  cpSync(sqlDir, join(outDir, 'sql'), { recursive: true });
+  return hashBundleDir(outDir);
+}
+
+/** Lists and hashes an existing bundle directory (e.g. the one Cloud Build's bundle step wrote). */
+export function hashBundleDir(dir: string): FunctionBundle {
+  const root = resolve(dir);
+  for (const required of ['index.js', 'package.json']) {
+    if (!existsSync(join(root, required)))
+      throw new Error(`${root} is not a function bundle: ${required} is missing`);
+  }
+  const files = listFiles(root);
+  const hash = createHash('sha256');
+  for (const file of files) {
+    hash.update(`${file}\0`);
+    hash.update(readFileSync(join(root, file)));
+    hash.update('\0');
+  }
+  return { dir: root, files, hash: hash.digest('hex') };
+}
+
+/** The bundle as a Pulumi archive (zipped on upload), one asset per file. */
+export function bundleArchive(bundle: FunctionBundle): pulumi.asset.AssetArchive {
+  return new pulumi.asset.AssetArchive(
+    Object.fromEntries(bundle.files.map((f) => [f, new pulumi.asset.FileAsset(join(bundle.dir, f))])),
+  );
+}
+
+function listFiles(root: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else out.push(relative(root, path).split(sep).join('/'));
+    }
+  };
+  walk(root);
+  return out.sort();
+}
+
+function prepareOutDir(outDir: string): void {
+  if (existsSync(outDir)) {
+    const foreign = readdirSync(outDir).filter((n) => !OWN_ENTRIES.has(n));
+    if (foreign.length > 0) {
+      throw new Error(
+        `refusing to empty ${outDir}: it holds files a bundle never writes (${foreign.join(', ')})`,
+      );
+    }
+    rmSync(outDir, { recursive: true, force: true });
+  }
+  mkdirSync(outDir, { recursive: true });
+}
+
+/** `@scope/name/sub/path` -> `@scope/name`; `name/sub` -> `name`. */
+function packageName(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+}
+
+/** The version the lockfile installed in the repository, so the cloud runs what the tests ran. */
+function installedVersion(name: string): string {
+  const file = join(REPO_ROOT, 'node_modules', ...name.split('/'), 'package.json');
+  if (!existsSync(file))
+    throw new Error(`${name} is imported by the functions but not installed (${file}); run npm ci`);
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+}

@@ -1,0 +1,143 @@
+import * as gcp from '@pulumi/gcp';
+import * as pulumi from '@pulumi/pulumi';
+import { childOptions, TYPE } from './common.js';
+
+export interface MonitoringArgs {
+  project: string;
+  prefix: string;
+  /** Names of the functions (= their Cloud Run services). */
+  functionNames: pulumi.Input<string>[];
+  /** The push subscription feeding load, and the dead-letter subscription. */
+  eventsSubscription: pulumi.Input<string>;
+  deadLetterSubscription: pulumi.Input<string>;
+  /** Alert when no run has been loaded for this long. */
+  freshnessAlertMinutes: number;
+  /** Optional e-mail notification channel; without it the incidents still show in the console. */
+  alertEmail: string | undefined;
+}
+
+/**
+ * Three alerts, none needing a BigQuery query (which would cost money every few minutes):
+ * - function errors: a log-based metric counting ERROR (and worse) entries of either function;
+ * - dead-letter backlog: any message waiting in the dead-letter subscription;
+ * - freshness: no push to load acknowledged (a run loaded, or terminally recorded) for
+ *   `freshnessAlertMinutes`. Terminal failures are acknowledged too, but they also log errors, so
+ *   the errors alert covers them.
+ */
+export class Monitoring extends pulumi.ComponentResource {
+  readonly errorMetric: gcp.logging.Metric;
+  readonly policies: gcp.monitoring.AlertPolicy[];
+
+  constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(`${TYPE}:Monitoring`, name, {}, opts);
+    const channels: pulumi.Input<string>[] = [];
+    if (args.alertEmail) {
+      const email = new gcp.monitoring.NotificationChannel(
+        `${name}-email`,
+        {
+          project: args.project,
+          type: 'email',
+          displayName: `crypto pipeline (${args.prefix})`,
+          labels: { email_address: args.alertEmail },
+        },
+        childOptions(this, opts),
+      );
+      channels.push(email.name);
+    }
+    const services = pulumi.all(args.functionNames).apply((names) => names.map((n) => `"${n}"`).join(' OR '));
+
+    this.errorMetric = new gcp.logging.Metric(
+      `${name}-function-errors`,
+      {
+        project: args.project,
+        name: `${args.prefix}-function-errors`,
+        description: 'Log entries at ERROR or above from the crypto pipeline functions.',
+        filter: pulumi.interpolate`resource.type="cloud_run_revision" AND resource.labels.service_name=(${services}) AND severity>=ERROR`,
+        metricDescriptor: { metricKind: 'DELTA', valueType: 'INT64', unit: '1' },
+      },
+      childOptions(this, opts),
+    );
+
+    const common = {
+      project: args.project,
+      combiner: 'OR',
+      notificationChannels: channels,
+      alertStrategy: { autoClose: '86400s' },
+    };
+    const policy = (suffix: string, a: Omit<gcp.monitoring.AlertPolicyArgs, keyof typeof common>) =>
+      new gcp.monitoring.AlertPolicy(`${name}-${suffix}`, { ...common, ...a }, childOptions(this, opts));
+
+    this.policies = [
+      policy('errors-alert', {
+        displayName: `crypto pipeline (${args.prefix}): function errors`,
+        severity: 'ERROR',
+        documentation: {
+          mimeType: 'text/markdown',
+          content:
+            'The extract or load function logged an error. Transient errors are retried by Scheduler and Pub/Sub; ' +
+            'check ops_run / v_run_health for failed runs and the dead-letter subscription for undelivered events.',
+        },
+        conditions: [
+          {
+            displayName: 'error log entries',
+            conditionThreshold: {
+              filter: pulumi.interpolate`metric.type="logging.googleapis.com/user/${this.errorMetric.name}" AND resource.type="cloud_run_revision"`,
+              comparison: 'COMPARISON_GT',
+              thresholdValue: 0,
+              duration: '0s',
+              aggregations: [
+                { alignmentPeriod: '300s', perSeriesAligner: 'ALIGN_SUM', crossSeriesReducer: 'REDUCE_SUM' },
+              ],
+              trigger: { count: 1 },
+            },
+          },
+        ],
+      }),
+      policy('dead-letter-alert', {
+        displayName: `crypto pipeline (${args.prefix}): dead-lettered events`,
+        severity: 'ERROR',
+        documentation: {
+          mimeType: 'text/markdown',
+          content: pulumi.interpolate`Events could not be delivered to load after every attempt and wait in subscription ${args.deadLetterSubscription}. Inspect them (gcloud pubsub subscriptions pull ${args.deadLetterSubscription} --limit 10) and re-drive once fixed; runs are idempotent.`,
+        },
+        conditions: [
+          {
+            displayName: 'undelivered dead letters',
+            conditionThreshold: {
+              filter: pulumi.interpolate`metric.type="pubsub.googleapis.com/subscription/num_undelivered_messages" AND resource.type="pubsub_subscription" AND resource.labels.subscription_id="${args.deadLetterSubscription}"`,
+              comparison: 'COMPARISON_GT',
+              thresholdValue: 0,
+              duration: '0s',
+              aggregations: [{ alignmentPeriod: '300s', perSeriesAligner: 'ALIGN_MAX' }],
+              trigger: { count: 1 },
+            },
+          },
+        ],
+      }),
+      policy('freshness-alert', {
+        displayName: `crypto pipeline (${args.prefix}): no run loaded for ${args.freshnessAlertMinutes} min`,
+        severity: 'WARNING',
+        documentation: {
+          mimeType: 'text/markdown',
+          content:
+            'No event has been acknowledged by the load function for a while: the schedule, extract, or the ' +
+            'delivery to load is stuck. Check the Scheduler job, the extract logs and v_freshness.',
+        },
+        conditions: [
+          {
+            displayName: 'no acknowledged push to load',
+            conditionAbsent: {
+              filter: pulumi.interpolate`metric.type="pubsub.googleapis.com/subscription/push_request_count" AND resource.type="pubsub_subscription" AND resource.labels.subscription_id="${args.eventsSubscription}" AND metric.labels.response_class="ack"`,
+              duration: `${args.freshnessAlertMinutes * 60}s`,
+              aggregations: [
+                { alignmentPeriod: '300s', perSeriesAligner: 'ALIGN_SUM', crossSeriesReducer: 'REDUCE_SUM' },
+              ],
+              trigger: { count: 1 },
+            },
+          },
+        ],
+      }),
+    ];
+    this.registerOutputs({ errorMetric: this.errorMetric.name, policies: this.policies.map((p) => p.name) });
+  }
+}
