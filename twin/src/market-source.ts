@@ -1,5 +1,6 @@
 import type { CoinGeckoConfig } from '../../functions/src/config.js';
 import type { Clock, MarketSource } from '../../functions/src/core/ports.js';
+import type { BackoffPolicy } from '../../functions/src/extract/backoff.js';
 import { createCoinGeckoClient, type ClientProgress } from '../../functions/src/extract/coingecko-client.js';
 import {
   createMarketSimulator,
@@ -38,7 +39,7 @@ export interface OpenMarket {
 export async function openMarket(
   spec: SourceSpec,
   coingecko: CoinGeckoConfig,
-  options: { clock?: Clock; onProgress?: (e: ClientProgress) => void } = {},
+  options: { clock?: Clock; onProgress?: (e: ClientProgress) => void; backoff?: BackoffPolicy } = {},
 ): Promise<OpenMarket> {
   if (spec.kind === 'live') {
     return { source: createCoinGeckoClient({ ...coingecko, ...options }), close: async () => undefined };

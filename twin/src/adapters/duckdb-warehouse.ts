@@ -41,6 +41,11 @@ const cols = (t: TableDef) => t.columns.map((c) => c.name).join(', ');
 export class DuckDbWarehouse implements Warehouse {
   private queue: Promise<unknown> = Promise.resolve();
   private schemaReady = false;
+  /**
+   * Failpoint for crash tests: called between the statements of a load's transaction with the step
+   * just done; throwing there is a crash mid-load (the transaction must leave nothing behind).
+   */
+  failpoint: ((step: 'dimensions' | 'fact' | 'run_record') => void) | undefined;
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -140,9 +145,11 @@ export class DuckDbWarehouse implements Warehouse {
                and d.valid_from = (select max(p.valid_from) from dim_asset as p
                                    where p.asset_key = c.asset_key and p.valid_from <= c.valid_from))`,
       );
+      this.failpoint?.('dimensions');
       const facts = await c.run(
         `insert into fact_market_snapshot select s.* from _stg_fact as s on conflict do nothing`,
       );
+      this.failpoint?.('fact');
       await c.run(`insert into ops_rejected_record select s.* from _stg_rejected as s on conflict do nothing`);
       await c.run(
         `insert into ops_run (${cols(opsRun)})
@@ -173,6 +180,7 @@ export class DuckDbWarehouse implements Warehouse {
           now: ts(new Date()),
         },
       );
+      this.failpoint?.('run_record');
       await c.run('COMMIT');
       const run = await this.readRun(batch.runId);
       return { factRowsInserted: facts.rowsChanged, assetVersionsInserted: assets.rowsChanged, run: run! };
@@ -280,13 +288,18 @@ function toPlain(value: unknown): unknown {
   return value;
 }
 
-/** DuckDB transaction conflicts are worth retrying; anything else in the warehouse is not. */
+/**
+ * DuckDB errors that say the statement or the data is wrong will fail the same way every time;
+ * anything else (a transaction conflict, I/O, a crash in the middle) may pass on redelivery.
+ */
+const TERMINAL_DUCKDB_ERROR = /^(Constraint|Conversion|Binder|Parser|Catalog|Invalid Input|Not implemented) Error/;
+
 function classify(error: unknown): LoadError {
   if (error instanceof LoadError) return error;
   const message = (error as Error).message ?? String(error);
-  const retryable = /conflict|lock|busy/i.test(message) && !/constraint/i.test(message);
+  const retryable = !TERMINAL_DUCKDB_ERROR.test(message);
   return new LoadError(`warehouse write failed: ${message}`, {
-    code: retryable ? 'warehouse_conflict' : 'warehouse_error',
+    code: retryable ? 'warehouse_transient' : 'warehouse_error',
     retryable,
     cause: error,
   });

@@ -40,7 +40,8 @@ interface StoredMessage {
 export class LocalPubSub implements EventPublisher {
   private handler: PushHandler | undefined;
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Scheduled deliveries, with the function that settles their in-flight promise if cancelled. */
+  private readonly timers = new Map<NodeJS.Timeout, () => void>();
   private closed = false;
   private sequence = 0;
 
@@ -118,7 +119,10 @@ export class LocalPubSub implements EventPublisher {
   /** Stops scheduling; messages not yet acknowledged stay in `pending/` for the next start. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const t of this.timers) clearTimeout(t);
+    for (const [timer, cancel] of this.timers) {
+      clearTimeout(timer);
+      cancel();
+    }
     this.timers.clear();
     await Promise.allSettled([...this.inFlight]);
   }
@@ -128,16 +132,17 @@ export class LocalPubSub implements EventPublisher {
     let release!: () => void;
     const done = new Promise<void>((r) => (release = r));
     this.inFlight.add(done);
+    const cancel = () => {
+      this.inFlight.delete(done);
+      release();
+    };
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       this.deliver(message)
         .catch((e) => this.options.logger.log('ERROR', `event bus: ${describeError(e).message}`))
-        .finally(() => {
-          this.inFlight.delete(done);
-          release();
-        });
+        .finally(cancel);
     }, delayMs);
-    this.timers.add(timer);
+    this.timers.set(timer, cancel);
   }
 
   private async deliver(message: StoredMessage): Promise<void> {
