@@ -8,7 +8,12 @@ import { assertCadence } from './core/run-identity.js';
  * these variables from Pulumi (infra reads `CONFIG_KEYS`), the twin builds the same object.
  */
 export const PLANS = {
-  keyless: { host: 'https://api.coingecko.com', header: undefined, callsPerMinute: 5, monthlyCalls: undefined },
+  keyless: {
+    host: 'https://api.coingecko.com',
+    header: undefined,
+    callsPerMinute: 5,
+    monthlyCalls: undefined,
+  },
   demo: {
     host: 'https://api.coingecko.com',
     header: 'x-cg-demo-api-key',
@@ -107,9 +112,7 @@ export function parseConfig(env: Record<string, string | undefined>): PipelineCo
   );
   const parsed = EnvSchema.safeParse(present);
   if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`),
-    );
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
   }
   const e = parsed.data;
   const plan = PLANS[e.COINGECKO_PLAN];

@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import {
   cpSync,
-  existsSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -28,7 +27,6 @@ import {
  * envelope turned into a CloudEvent, as the deployed functions will see them.
  */
 const FIXTURE_ENTRY = 'tests/infra/fixtures/functions-entry.ts';
-const REAL_ENTRY = join(REPO_ROOT, 'functions', 'src', 'index.ts');
 const made: string[] = [];
 const tmp = (label: string) => {
   const dir = mkdtempSync(join(tmpdir(), `bundle-${label}-`));

@@ -24,11 +24,21 @@ describe('the twin end to end (simulator -> extract -> lake -> event -> load -> 
   it('loads a run, and a retried run of the same slot rewrites and loads nothing', async () => {
     const first = await h.twin.extract(new Date('2026-11-21T05:03:00Z'));
     await h.twin.settle();
-    expect(first).toMatchObject({ status: 'extracted', runId: 'coingecko_usd_20261121T050000Z', records: 120, pages: 3 });
+    expect(first).toMatchObject({
+      status: 'extracted',
+      runId: 'coingecko_usd_20261121T050000Z',
+      records: 120,
+      pages: 3,
+    });
     expect(await h.count(FACTS)).toBe(120);
     expect(await h.count('select count(*) from dim_asset')).toBe(120);
     const run = await h.twin.warehouse.getRun(first.runId);
-    expect(run).toMatchObject({ status: 'loaded', records_in: 120, records_loaded: 120, records_rejected: 0 });
+    expect(run).toMatchObject({
+      status: 'loaded',
+      records_in: 120,
+      records_loaded: 120,
+      records_rejected: 0,
+    });
 
     const rawPath = join(h.dir, 'lake', first.object);
     const before = await readFile(rawPath);
@@ -102,7 +112,9 @@ describe('the twin end to end (simulator -> extract -> lake -> event -> load -> 
       };
       await h.twin.extract(SLOT);
       await h.twin.settle();
-      expect(h.logger.lines.some((l) => l.severity === 'WARNING' && l.message.includes(`crash after ${step}`))).toBe(true);
+      expect(
+        h.logger.lines.some((l) => l.severity === 'WARNING' && l.message.includes(`crash after ${step}`)),
+      ).toBe(true);
       expect(await h.count(FACTS)).toBe(120);
       expect(await h.count('select count(*) from dim_asset')).toBe(120);
       expect(await h.count('select count(*) from dim_date')).toBe(1);
@@ -127,7 +139,9 @@ describe('the twin end to end (simulator -> extract -> lake -> event -> load -> 
     await h.twin.bus.publish({ ...eventFor(e), schemaVersion: 99 } as unknown as RunEvent);
     await h.twin.settle();
     expect(await h.twin.bus.deadLetters()).toHaveLength(0);
-    expect(h.logger.lines.find((l) => l.severity === 'ERROR')?.message).toMatch(/poison message acknowledged.*schemaVersion: Invalid input: expected 1/);
+    expect(h.logger.lines.find((l) => l.severity === 'ERROR')?.message).toMatch(
+      /poison message acknowledged.*schemaVersion: Invalid input: expected 1/,
+    );
     expect(await h.count('select count(*) from ops_run')).toBe(1);
   });
 
@@ -155,7 +169,12 @@ describe('the twin end to end (simulator -> extract -> lake -> event -> load -> 
     await h.twin.settle();
     const key = e.object.replace('.json', '-corrupt.json');
     const { ref } = await h.twin.lake.createOnly(key, Buffer.from('{"manifest": nope'), 'application/json');
-    const other = { ...eventFor(e), runId: 'coingecko_usd_20261121T051200Z', object: ref.key, generation: ref.generation };
+    const other = {
+      ...eventFor(e),
+      runId: 'coingecko_usd_20261121T051200Z',
+      object: ref.key,
+      generation: ref.generation,
+    };
     await h.twin.bus.publish(other);
     await h.twin.settle();
     expect(await h.twin.bus.deadLetters()).toHaveLength(0);
@@ -175,7 +194,10 @@ describe('the twin when the market API misbehaves', () => {
   it('retries rate limits and server errors and still loads', async () => {
     h = await openHarness();
     h.market.simulator!.setTime(SLOT);
-    h.market.simulator!.setFaults({ rateLimit: { everyNth: 2, retryAfterSeconds: 0 }, serverErrorEveryNth: 5 });
+    h.market.simulator!.setFaults({
+      rateLimit: { everyNth: 2, retryAfterSeconds: 0 },
+      serverErrorEveryNth: 5,
+    });
     const e = await h.twin.extract(SLOT);
     await h.twin.settle();
     expect(e.records).toBe(120);
@@ -185,8 +207,13 @@ describe('the twin when the market API misbehaves', () => {
   it('records a terminal API error as a failed run, keeps the body in the lake, and a later success replaces it', async () => {
     h = await openHarness();
     h.market.simulator!.setTime(SLOT);
-    h.market.simulator!.setFaults({ errorEnvelope: { status: 401, code: 10002, message: 'API key missing' } });
-    await expect(h.twin.extract(SLOT)).rejects.toMatchObject({ code: 'coingecko_api_error', retryable: false });
+    h.market.simulator!.setFaults({
+      errorEnvelope: { status: 401, code: 10002, message: 'API key missing' },
+    });
+    await expect(h.twin.extract(SLOT)).rejects.toMatchObject({
+      code: 'coingecko_api_error',
+      retryable: false,
+    });
     await h.twin.settle();
     expect(await h.twin.warehouse.getRun('coingecko_usd_20261121T050000Z')).toMatchObject({
       status: 'failed',
@@ -211,7 +238,9 @@ describe('the twin when the market API misbehaves', () => {
   it('stores and publishes nothing when a later page fails', async () => {
     h = await openHarness();
     h.market.simulator!.setTime(SLOT);
-    h.market.simulator!.setFaults({ errorEnvelope: { status: 403, code: 403, message: 'forbidden', everyNth: 2 } });
+    h.market.simulator!.setFaults({
+      errorEnvelope: { status: 403, code: 403, message: 'forbidden', everyNth: 2 },
+    });
     await expect(h.twin.extract(SLOT)).rejects.toThrow(/page 2/);
     await h.twin.settle();
     expect(await h.twin.lake.list('raw/')).toEqual([]);
@@ -219,7 +248,13 @@ describe('the twin when the market API misbehaves', () => {
   });
 });
 
-function eventFor(e: { runId: string; slot: string; object: string; generation: string | null; records: number }): RunEvent {
+function eventFor(e: {
+  runId: string;
+  slot: string;
+  object: string;
+  generation: string | null;
+  records: number;
+}): RunEvent {
   return {
     schemaVersion: 1,
     kind: 'raw_snapshot',

@@ -17,7 +17,13 @@ export function tempDir(prefix = 'cmp-test-'): string {
 }
 
 export function testConfig(dataDir: string, env: Record<string, string> = {}): PipelineConfig {
-  return parseConfig({ PIPELINE_ENGINE: 'local', PIPELINE_DATA_DIR: dataDir, COIN_LIMIT: '120', PER_PAGE: '50', ...env });
+  return parseConfig({
+    PIPELINE_ENGINE: 'local',
+    PIPELINE_DATA_DIR: dataDir,
+    COIN_LIMIT: '120',
+    PER_PAGE: '50',
+    ...env,
+  });
 }
 
 /** Fast delivery retries so dead-letter tests take milliseconds. */

@@ -11,7 +11,7 @@ export function nextFireTimes(cron: string, after: Date, count: number): Date[] 
   try {
     expression = CronExpressionParser.parse(cron, { tz: 'UTC', currentDate: after });
   } catch (e) {
-    throw new Error(`invalid cron schedule ${JSON.stringify(cron)}: ${(e as Error).message}`);
+    throw new Error(`invalid cron schedule ${JSON.stringify(cron)}: ${(e as Error).message}`, { cause: e });
   }
   return Array.from({ length: count }, () => expression.next().toDate());
 }

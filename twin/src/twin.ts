@@ -17,7 +17,11 @@ export interface DeliveryPolicy {
 }
 
 /** The twin's retry policy: Pub/Sub's shape (5 attempts, exponential), scaled down for a laptop. */
-export const DEFAULT_DELIVERY: DeliveryPolicy = { maxDeliveryAttempts: 5, minBackoffMs: 500, maxBackoffMs: 10_000 };
+export const DEFAULT_DELIVERY: DeliveryPolicy = {
+  maxDeliveryAttempts: 5,
+  minBackoffMs: 500,
+  maxBackoffMs: 10_000,
+};
 
 export interface TwinOptions {
   config: PipelineConfig;
@@ -79,7 +83,8 @@ export class Twin {
       if (summary) twin.loads.push(summary);
     });
     const recovered = await bus.recover();
-    if (recovered > 0) logger.log('INFO', `redelivering ${recovered} unacknowledged event(s) from a previous run`);
+    if (recovered > 0)
+      logger.log('INFO', `redelivering ${recovered} unacknowledged event(s) from a previous run`);
     return twin;
   }
 

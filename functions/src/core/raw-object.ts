@@ -71,7 +71,7 @@ export function decodeRawObject(bytes: Buffer): DecodedRawObject {
   try {
     parsed = JSON.parse(bytes.toString('utf8'));
   } catch (e) {
-    throw new Error(`raw object is not JSON: ${(e as Error).message}`);
+    throw new Error(`raw object is not JSON: ${(e as Error).message}`, { cause: e });
   }
   const shape = z.object({ manifest: RawManifestSchema, pages: z.array(z.unknown()) }).safeParse(parsed);
   if (!shape.success) {

@@ -20,7 +20,9 @@ const MINUTES_PER_DAY = 24 * 60;
 /** Cadences that tile a UTC day evenly, so slots line up with cron schedules such as `*\/15 * * * *`. */
 export function assertCadence(cadenceMinutes: number): void {
   if (!Number.isInteger(cadenceMinutes) || cadenceMinutes < 1 || MINUTES_PER_DAY % cadenceMinutes !== 0) {
-    throw new RangeError(`cadence must be a whole number of minutes that divides 1440, got ${cadenceMinutes}`);
+    throw new RangeError(
+      `cadence must be a whole number of minutes that divides 1440, got ${cadenceMinutes}`,
+    );
   }
 }
 
@@ -35,7 +37,10 @@ export function floorToSlot(time: Date, cadenceMinutes: number): Date {
 
 /** `2026-11-21T05:00:00.000Z` -> `20261121T050000Z`. */
 export function compactUtc(time: Date): string {
-  return time.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+  return time
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/[-:]/g, '');
 }
 
 export function runIdentity(scheduledTime: Date, vsCurrency: string, cadenceMinutes: number): RunIdentity {

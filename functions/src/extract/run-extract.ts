@@ -105,7 +105,11 @@ export async function runExtract(
     throw error;
   }
 
-  const { created, ref } = await deps.lake.createOnly(key, encodeRawObject(manifest, bodies), 'application/json');
+  const { created, ref } = await deps.lake.createOnly(
+    key,
+    encodeRawObject(manifest, bodies),
+    'application/json',
+  );
   if (!created) return republish(run, ref, elapsed, deps); // a concurrent attempt won the race
   const messageId = await deps.publisher.publish(pointer(run, ref, 'raw_snapshot', manifest.recordCount));
   const summary: ExtractSummary = {

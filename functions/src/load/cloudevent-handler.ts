@@ -20,7 +20,10 @@ export async function handleLoadEvent(data: unknown, deps: LoadDeps): Promise<Lo
     parsed = eventFromCloudEventData(data);
   } catch (error) {
     if (error instanceof PoisonMessageError) {
-      deps.logger.log('ERROR', `poison message acknowledged: ${error.message}`, { code: error.code, ...error.details });
+      deps.logger.log('ERROR', `poison message acknowledged: ${error.message}`, {
+        code: error.code,
+        ...error.details,
+      });
       return undefined;
     }
     throw error;
@@ -28,11 +31,15 @@ export async function handleLoadEvent(data: unknown, deps: LoadDeps): Promise<Lo
   try {
     return await runLoad(parsed.event, deps);
   } catch (error) {
-    deps.logger.log('WARNING', `load ${parsed.event.runId} will be retried: ${describeError(error).message}`, {
-      runId: parsed.event.runId,
-      messageId: parsed.messageId,
-      code: describeError(error).code,
-    });
+    deps.logger.log(
+      'WARNING',
+      `load ${parsed.event.runId} will be retried: ${describeError(error).message}`,
+      {
+        runId: parsed.event.runId,
+        messageId: parsed.messageId,
+        code: describeError(error).code,
+      },
+    );
     throw error;
   }
 }

@@ -77,7 +77,9 @@ export async function runLoad(event: RunEvent, deps: LoadDeps): Promise<LoadSumm
   if (event.kind === 'run_failed') {
     const error = event.error ?? (await failureFromLake(event, deps));
     await deps.warehouse.recordFailedRun(failedRunRow(event, error, deps.clock.now()));
-    deps.logger.log('WARNING', `recorded failed run ${event.runId}: ${error.message}`, { runId: event.runId });
+    deps.logger.log('WARNING', `recorded failed run ${event.runId}: ${error.message}`, {
+      runId: event.runId,
+    });
     return { ...base, status: 'failure_recorded', durationMs: elapsed(), error };
   }
 
@@ -100,7 +102,10 @@ export async function runLoad(event: RunEvent, deps: LoadDeps): Promise<LoadSumm
     try {
       decoded = decodeRawObject(bytes);
     } catch (e) {
-      throw new LoadError(`${event.object}: ${(e as Error).message}`, { code: 'raw_object_malformed', retryable: false });
+      throw new LoadError(`${event.object}: ${(e as Error).message}`, {
+        code: 'raw_object_malformed',
+        retryable: false,
+      });
     }
     if (decoded.manifest.runId !== event.runId) {
       throw new LoadError(`event for ${event.runId} points at the raw object of ${decoded.manifest.runId}`, {

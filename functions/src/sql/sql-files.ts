@@ -43,7 +43,8 @@ export function renderSql(sql: string, identifiers: Record<string, string>): str
   return sql.replace(/\{\{\s*([a-z_]+)\s*\}\}/g, (_, name: string) => {
     const value = identifiers[name];
     if (value === undefined) throw new Error(`SQL placeholder {{${name}}} has no value`);
-    if (!IDENTIFIER.test(value)) throw new Error(`not a safe identifier for {{${name}}}: ${JSON.stringify(value)}`);
+    if (!IDENTIFIER.test(value))
+      throw new Error(`not a safe identifier for {{${name}}}: ${JSON.stringify(value)}`);
     return value;
   });
 }

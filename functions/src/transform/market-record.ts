@@ -8,9 +8,11 @@ import { MARKET_NUMBER_FIELDS, type MarketNumberField } from '../schema/tables.j
  * timestamp that is not one. Each rejection carries a reason a person can act on.
  */
 const requiredText = (field: string) =>
-  z.string({ error: (i) => `${field} must be a string, got ${describe(i.input)}` }).refine((s) => s.trim() !== '', {
-    message: `${field} is empty`,
-  });
+  z
+    .string({ error: (i) => `${field} must be a string, got ${describe(i.input)}` })
+    .refine((s) => s.trim() !== '', {
+      message: `${field} is empty`,
+    });
 
 const nullableNumber = (field: string) =>
   z
@@ -51,7 +53,10 @@ export const MarketRecordSchema = z.object({
     .object(
       {
         times: nullableNumber('roi.times'),
-        currency: z.string().nullish().transform((v) => v ?? null),
+        currency: z
+          .string()
+          .nullish()
+          .transform((v) => v ?? null),
         percentage: nullableNumber('roi.percentage'),
       },
       { error: (i) => `roi must be an object or null, got ${describe(i.input)}` },
@@ -63,8 +68,7 @@ export const MarketRecordSchema = z.object({
 export type MarketRecord = z.output<typeof MarketRecordSchema>;
 
 export type RecordCheck =
-  | { ok: true; record: MarketRecord }
-  | { ok: false; reason: string; coinId: string | null };
+  { ok: true; record: MarketRecord } | { ok: false; reason: string; coinId: string | null };
 
 /** Validates one record; on failure lists every problem in one reason. */
 export function checkMarketRecord(input: unknown): RecordCheck {
@@ -85,7 +89,8 @@ function describe(value: unknown): string {
   if (value === undefined) return 'nothing (missing)';
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  if (typeof value === 'string')
+    return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
   if (typeof value === 'object') return 'an object';
   return `${typeof value} ${String(value)}`;
 }

@@ -3,7 +3,12 @@ import type { RawObjectRef } from '../core/ports.js';
 import { utcDate } from '../core/run-identity.js';
 import { shortHash, stableKey } from '../core/stable-key.js';
 import type { StarBatch } from '../core/warehouse.js';
-import { MARKET_NUMBER_FIELDS, type AssetVersionRow, type FactRow, type RejectedRow } from '../schema/tables.js';
+import {
+  MARKET_NUMBER_FIELDS,
+  type AssetVersionRow,
+  type FactRow,
+  type RejectedRow,
+} from '../schema/tables.js';
 import { calendarRow, dateKey } from './calendar.js';
 import { checkMarketRecord, type MarketRecord } from './market-record.js';
 import { TransformError } from './errors.js';

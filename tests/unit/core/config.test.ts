@@ -11,8 +11,18 @@ const gcp = {
 describe('parseConfig', () => {
   it('applies defaults that fit the keyless plan', () => {
     const c = parseConfig({ PIPELINE_ENGINE: 'local' });
-    expect(c.coingecko).toMatchObject({ plan: 'keyless', baseUrl: 'https://api.coingecko.com', apiKey: undefined });
-    expect(c).toMatchObject({ vsCurrency: 'usd', coinLimit: 250, perPage: 250, cadenceMinutes: 15, dataDir: '.data' });
+    expect(c.coingecko).toMatchObject({
+      plan: 'keyless',
+      baseUrl: 'https://api.coingecko.com',
+      apiKey: undefined,
+    });
+    expect(c).toMatchObject({
+      vsCurrency: 'usd',
+      coinLimit: 250,
+      perPage: 250,
+      cadenceMinutes: 15,
+      dataDir: '.data',
+    });
   });
 
   it('picks the plan host and coerces numbers', () => {
@@ -38,7 +48,14 @@ describe('parseConfig', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems.join('\n');
-    for (const key of ['COINGECKO_API_KEY', 'PER_PAGE', 'CADENCE_MINUTES', 'GCP_PROJECT', 'RAW_BUCKET', 'BQ_LOCATION']) {
+    for (const key of [
+      'COINGECKO_API_KEY',
+      'PER_PAGE',
+      'CADENCE_MINUTES',
+      'GCP_PROJECT',
+      'RAW_BUCKET',
+      'BQ_LOCATION',
+    ]) {
       expect(problems).toContain(key);
     }
     expect((error as ConfigError).retryable).toBe(false);

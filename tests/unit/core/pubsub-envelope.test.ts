@@ -1,4 +1,8 @@
-import { encodeEvent, eventFromCloudEventData, PoisonMessageError } from '../../../functions/src/core/pubsub-envelope.js';
+import {
+  encodeEvent,
+  eventFromCloudEventData,
+  PoisonMessageError,
+} from '../../../functions/src/core/pubsub-envelope.js';
 import type { RunEvent } from '../../../functions/src/core/event.js';
 
 const event: RunEvent = {
@@ -25,7 +29,11 @@ describe('eventFromCloudEventData', () => {
     ['empty data', wrap(''), /message has no data/],
     ['not JSON', wrap(Buffer.from('hello').toString('base64')), /data is not JSON/],
     ['wrong schema version', wrap(encodeEvent({ ...event, schemaVersion: 2 as 1 })), /schemaVersion/],
-    ['numeric generation', wrap(Buffer.from(JSON.stringify({ ...event, generation: 5 })).toString('base64')), /generation/],
+    [
+      'numeric generation',
+      wrap(Buffer.from(JSON.stringify({ ...event, generation: 5 })).toString('base64')),
+      /generation/,
+    ],
     ['bad run id', wrap(encodeEvent({ ...event, runId: 'x' })), /runId: not a run id/],
   ])('rejects a poison message (%s) as terminal', (_name, data, message) => {
     let error: unknown;

@@ -1,4 +1,8 @@
-import { decodeRawObject, encodeRawObject, type RawManifest } from '../../../functions/src/core/raw-object.js';
+import {
+  decodeRawObject,
+  encodeRawObject,
+  type RawManifest,
+} from '../../../functions/src/core/raw-object.js';
 
 const manifest: RawManifest = {
   schemaVersion: 1,
@@ -16,7 +20,10 @@ const manifest: RawManifest = {
 
 describe('raw object', () => {
   it('keeps every page body byte for byte', () => {
-    const pages = [Buffer.from('[{"id":"a","total_supply":2.1e+15}]'), Buffer.from('[ {"id":"b","x":-6.0e-05} ]')];
+    const pages = [
+      Buffer.from('[{"id":"a","total_supply":2.1e+15}]'),
+      Buffer.from('[ {"id":"b","x":-6.0e-05} ]'),
+    ];
     const bytes = encodeRawObject(manifest, pages);
     const text = bytes.toString('utf8');
     expect(text).toContain(pages[0]!.toString());

@@ -8,9 +8,13 @@ import { failureObjectKey, rawObjectKey } from '../../../functions/src/core/lake
 
 describe('run identity', () => {
   it('floors the scheduled time to the cadence in UTC', () => {
-    expect(floorToSlot(new Date('2026-11-21T05:14:59.999Z'), 15).toISOString()).toBe('2026-11-21T05:00:00.000Z');
+    expect(floorToSlot(new Date('2026-11-21T05:14:59.999Z'), 15).toISOString()).toBe(
+      '2026-11-21T05:00:00.000Z',
+    );
     expect(floorToSlot(new Date('2026-11-21T05:15:00Z'), 15).toISOString()).toBe('2026-11-21T05:15:00.000Z');
-    expect(floorToSlot(new Date('2026-11-21T23:59:00Z'), 1440).toISOString()).toBe('2026-11-21T00:00:00.000Z');
+    expect(floorToSlot(new Date('2026-11-21T23:59:00Z'), 1440).toISOString()).toBe(
+      '2026-11-21T00:00:00.000Z',
+    );
   });
 
   it('gives retried and duplicated runs of one slot the same id', () => {

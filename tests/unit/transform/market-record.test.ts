@@ -35,7 +35,13 @@ describe('checkMarketRecord', () => {
     const r = checkMarketRecord(good);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect(r.record).toMatchObject({ symbol: 'BTC', total_supply: 2.1e15, atl: 1e-9, high_24h: null, total_volume: 0 });
+    expect(r.record).toMatchObject({
+      symbol: 'BTC',
+      total_supply: 2.1e15,
+      atl: 1e-9,
+      high_24h: null,
+      total_volume: 0,
+    });
     expect(r.record.last_updated).toEqual(new Date('2023-03-20T00:02:17.864Z'));
     expect(r.record.roi).toEqual({ times: 84.1, currency: 'btc', percentage: 8413.9 });
     expect(r.record).not.toHaveProperty('an_extra_key');
@@ -53,7 +59,11 @@ describe('checkMarketRecord', () => {
     [{ ...good, id: '  ' }, /id is empty/, null],
     [{ ...good, name: null }, /name must be a string, got null/, 'bitcoin'],
     [{ ...good, symbol: 5 }, /symbol must be a string, got number 5/, 'bitcoin'],
-    [{ ...good, current_price: '28137' }, /current_price must be a number or null, got string "28137"/, 'bitcoin'],
+    [
+      { ...good, current_price: '28137' },
+      /current_price must be a number or null, got string "28137"/,
+      'bitcoin',
+    ],
     [{ ...good, market_cap: true }, /market_cap must be a number or null, got boolean true/, 'bitcoin'],
     [{ ...good, market_cap_rank: 1.5 }, /market_cap_rank is not an integer/, 'bitcoin'],
     [{ ...good, last_updated: 'yesterday' }, /last_updated is not a valid timestamp/, 'bitcoin'],

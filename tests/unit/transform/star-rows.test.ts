@@ -58,7 +58,11 @@ describe('buildStarBatch', () => {
   });
 
   it('rejects bad records with their index and reason and loads the good ones next to them', () => {
-    const b = buildStarBatch(raw([[coin('a'), { symbol: 'x', name: 'X' }], [coin('b', { current_price: 'NaN' })]]), ref, now);
+    const b = buildStarBatch(
+      raw([[coin('a'), { symbol: 'x', name: 'X' }], [coin('b', { current_price: 'NaN' })]]),
+      ref,
+      now,
+    );
     expect(b.facts.map((f) => f.coin_id)).toEqual(['a']);
     expect(b.rejected.map((r) => [r.record_index, r.coin_id])).toEqual([
       [1, null],

@@ -1,11 +1,11 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
-  DuckDBConnection,
   DuckDBInstance,
   dateValue,
   timestampValue,
   type DuckDBAppender,
+  type DuckDBConnection,
 } from '@duckdb/node-api';
 import { LoadError } from '../../../functions/src/load/errors.js';
 import type { LoadOutcome, StarBatch, Warehouse } from '../../../functions/src/core/warehouse.js';
@@ -108,7 +108,9 @@ export class DuckDbWarehouse implements Warehouse {
     await this.serialised(async () => {
       for (const table of TABLES) await this.connection.run(duckDbDdl(table));
       for (const { table, name } of Object.values(STAGING)) {
-        await this.connection.run(`CREATE TEMP TABLE IF NOT EXISTS ${name} AS SELECT * FROM ${table.name} LIMIT 0`);
+        await this.connection.run(
+          `CREATE TEMP TABLE IF NOT EXISTS ${name} AS SELECT * FROM ${table.name} LIMIT 0`,
+        );
       }
       for (const view of DUCKDB_VIEWS) await this.connection.run(view);
     });
@@ -150,7 +152,9 @@ export class DuckDbWarehouse implements Warehouse {
         `insert into fact_market_snapshot select s.* from _stg_fact as s on conflict do nothing`,
       );
       this.failpoint?.('fact');
-      await c.run(`insert into ops_rejected_record select s.* from _stg_rejected as s on conflict do nothing`);
+      await c.run(
+        `insert into ops_rejected_record select s.* from _stg_rejected as s on conflict do nothing`,
+      );
       await c.run(
         `insert into ops_run (${cols(opsRun)})
          values ($run_id, $source, $vs_currency, $slot_ts, 'loaded', $raw_object, $raw_generation,
@@ -233,11 +237,14 @@ export class DuckDbWarehouse implements Warehouse {
     return this.serialised(() => this.select(sql, params));
   }
 
-  private async select(sql: string, params: Record<string, string | number>): Promise<Record<string, unknown>[]> {
+  private async select(
+    sql: string,
+    params: Record<string, string | number>,
+  ): Promise<Record<string, unknown>[]> {
     const reader = await this.connection.runAndReadAll(sql, params);
-    return reader.getRowObjectsJS().map((row) =>
-      Object.fromEntries(Object.entries(row).map(([k, v]) => [k, toPlain(v)])),
-    );
+    return reader
+      .getRowObjectsJS()
+      .map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, toPlain(v)])));
   }
 
   async close(): Promise<void> {
@@ -264,7 +271,11 @@ export class DuckDbWarehouse implements Warehouse {
 
 const ts = (d: Date) => timestampValue(BigInt(d.getTime()) * 1000n);
 
-function appendValue(appender: DuckDBAppender, type: TableDef['columns'][number]['type'], value: unknown): void {
+function appendValue(
+  appender: DuckDBAppender,
+  type: TableDef['columns'][number]['type'],
+  value: unknown,
+): void {
   if (value === null || value === undefined) return appender.appendNull();
   switch (type) {
     case 'STRING':
@@ -276,7 +287,9 @@ function appendValue(appender: DuckDBAppender, type: TableDef['columns'][number]
     case 'BOOL':
       return appender.appendBoolean(value as boolean);
     case 'DATE':
-      return appender.appendDate(dateValue(Math.round(Date.parse(`${value as string}T00:00:00Z`) / 86_400_000)));
+      return appender.appendDate(
+        dateValue(Math.round(Date.parse(`${value as string}T00:00:00Z`) / 86_400_000)),
+      );
     case 'TIMESTAMP':
       return appender.appendTimestamp(ts(value as Date));
   }
@@ -284,7 +297,8 @@ function appendValue(appender: DuckDBAppender, type: TableDef['columns'][number]
 
 /** Keys are 53-bit by construction, so BIGINTs fit a JS number; anything larger stays exact as text. */
 function toPlain(value: unknown): unknown {
-  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  if (typeof value === 'bigint')
+    return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
   return value;
 }
 
@@ -292,7 +306,8 @@ function toPlain(value: unknown): unknown {
  * DuckDB errors that say the statement or the data is wrong will fail the same way every time;
  * anything else (a transaction conflict, I/O, a crash in the middle) may pass on redelivery.
  */
-const TERMINAL_DUCKDB_ERROR = /^(Constraint|Conversion|Binder|Parser|Catalog|Invalid Input|Not implemented) Error/;
+const TERMINAL_DUCKDB_ERROR =
+  /^(Constraint|Conversion|Binder|Parser|Catalog|Invalid Input|Not implemented) Error/;
 
 function classify(error: unknown): LoadError {
   if (error instanceof LoadError) return error;

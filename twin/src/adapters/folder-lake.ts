@@ -66,7 +66,10 @@ export class FolderLake implements RawStore {
     const path = this.pathOf(ref.key);
     const generation = await this.generationOf(path);
     if (generation === undefined) {
-      throw new LoadError(`lake object ${ref.key} does not exist`, { code: 'raw_object_missing', retryable: false });
+      throw new LoadError(`lake object ${ref.key} does not exist`, {
+        code: 'raw_object_missing',
+        retryable: false,
+      });
     }
     if (generation !== ref.generation) {
       throw new LoadError(`lake object ${ref.key} is generation ${generation}, not ${ref.generation}`, {

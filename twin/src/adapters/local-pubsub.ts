@@ -107,7 +107,9 @@ export class LocalPubSub implements EventPublisher {
   async deadLetters(): Promise<StoredMessage[]> {
     const files = await listJson(this.deadLetterDir);
     return Promise.all(
-      files.map(async (f) => JSON.parse(await readFile(join(this.deadLetterDir, f), 'utf8')) as StoredMessage),
+      files.map(
+        async (f) => JSON.parse(await readFile(join(this.deadLetterDir, f), 'utf8')) as StoredMessage,
+      ),
     );
   }
 
@@ -156,7 +158,11 @@ export class LocalPubSub implements EventPublisher {
       await rm(join(this.pendingDir, file), { force: true });
       return;
     } catch (error) {
-      const failed: StoredMessage = { ...message, attempts: attempt, lastError: describeError(error).message };
+      const failed: StoredMessage = {
+        ...message,
+        attempts: attempt,
+        lastError: describeError(error).message,
+      };
       if (attempt >= maxDeliveryAttempts) {
         await mkdir(this.deadLetterDir, { recursive: true });
         await writeFile(join(this.deadLetterDir, file), JSON.stringify(failed, null, 2));
@@ -169,9 +175,13 @@ export class LocalPubSub implements EventPublisher {
       }
       await writeFile(join(this.pendingDir, file), JSON.stringify(failed));
       const delay = this.backoff(attempt);
-      logger.log('WARNING', `message ${id} attempt ${attempt} failed, retrying in ${delay} ms: ${failed.lastError}`, {
-        messageId: id,
-      });
+      logger.log(
+        'WARNING',
+        `message ${id} attempt ${attempt} failed, retrying in ${delay} ms: ${failed.lastError}`,
+        {
+          messageId: id,
+        },
+      );
       this.schedule(failed, delay);
     }
   }
@@ -196,4 +206,3 @@ async function listJson(dir: string): Promise<string[]> {
 /** Pub/Sub topic path used by the twin, mirroring the cloud's `projects/…/topics/…`. */
 export const LOCAL_TOPIC = 'projects/local/topics/market-runs';
 export const LOCAL_SUBSCRIPTION = 'projects/local/subscriptions/market-runs-load';
-

@@ -65,7 +65,8 @@ export async function main(argv: string[], env: Record<string, string | undefine
   const logger = consoleLogger(values.verbose);
   try {
     const cadence = values.cadence === undefined ? undefined : Number(values.cadence);
-    if (cadence !== undefined && !Number.isInteger(cadence)) throw new Error('--cadence must be a whole number of minutes');
+    if (cadence !== undefined && !Number.isInteger(cadence))
+      throw new Error('--cadence must be a whole number of minutes');
     const config = twinConfig(env, { dataDir: values['data-dir'], cadenceMinutes: cadence });
     const source = parseSourceSpec(values.source ?? 'simulator');
     switch (command) {
@@ -73,7 +74,8 @@ export async function main(argv: string[], env: Record<string, string | undefine
         let slot: Date | undefined;
         if (values.slot !== undefined) {
           slot = new Date(values.slot);
-          if (Number.isNaN(slot.getTime())) throw new Error(`--slot must be an ISO 8601 time, got ${values.slot}`);
+          if (Number.isNaN(slot.getTime()))
+            throw new Error(`--slot must be an ISO 8601 time, got ${values.slot}`);
         }
         return await runCommand({ config, source, slot, json: values.json, logger, out });
       }
@@ -89,7 +91,10 @@ export async function main(argv: string[], env: Record<string, string | undefine
         return await statusCommand(config, { json: values.json, out });
       case 'query': {
         const sql = rest.join(' ').trim();
-        if (!sql) throw new Error('query needs SQL, e.g. crypto-pipeline query "select count(*) from fact_market_snapshot"');
+        if (!sql)
+          throw new Error(
+            'query needs SQL, e.g. crypto-pipeline query "select count(*) from fact_market_snapshot"',
+          );
         return await queryCommand(config, sql, { json: values.json, out });
       }
       case 'redrive': {
@@ -98,7 +103,11 @@ export async function main(argv: string[], env: Record<string, string | undefine
           const n = await twin.bus.redrive();
           await twin.settle();
           const left = (await twin.bus.deadLetters()).length;
-          out(values.json ? toJson({ redriven: n, stillDeadLettered: left }) : `redelivered ${n} event(s); ${left} still dead-lettered`);
+          out(
+            values.json
+              ? toJson({ redriven: n, stillDeadLettered: left })
+              : `redelivered ${n} event(s); ${left} still dead-lettered`,
+          );
           return left === 0 ? 0 : 1;
         } finally {
           await twin.close();

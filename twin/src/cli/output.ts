@@ -4,7 +4,8 @@ import type { Logger, Severity } from '../../../functions/src/core/logger.js';
 export function consoleLogger(verbose: boolean): Logger {
   return {
     log(severity: Severity, message: string) {
-      if (severity === 'ERROR' || severity === 'WARNING') console.error(`${severity.toLowerCase()}: ${message}`);
+      if (severity === 'ERROR' || severity === 'WARNING')
+        console.error(`${severity.toLowerCase()}: ${message}`);
       else if (verbose) console.error(`${severity.toLowerCase()}: ${message}`);
     },
   };
@@ -16,14 +17,19 @@ export function table(rows: Record<string, unknown>[]): string {
   const columns = Object.keys(rows[0]!);
   const cells = rows.map((r) => columns.map((c) => formatCell(r[c])));
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
-  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(columns), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
 }
 
 export function formatCell(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (value instanceof Date) return value.toISOString().replace('.000Z', 'Z');
-  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(8)));
+  if (typeof value === 'number')
+    return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(8)));
   if (typeof value === 'object') return JSON.stringify(value);
   return String(value);
 }

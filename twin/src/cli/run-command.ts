@@ -25,7 +25,9 @@ function describeRun(r: RunResult): string {
   if (r.error) return `${head} FAILED ${r.error}`;
   const e = r.extract!;
   const extract =
-    e.status === 'already_extracted' ? 'already in the lake (event re-published)' : `extracted ${e.records} records in ${e.pages} page(s)`;
+    e.status === 'already_extracted'
+      ? 'already in the lake (event re-published)'
+      : `extracted ${e.records} records in ${e.pages} page(s)`;
   const l = r.load;
   const load = !l
     ? 'load did not complete (event dead-lettered: see `status`)'

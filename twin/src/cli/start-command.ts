@@ -32,11 +32,15 @@ export async function startCommand(options: StartOptions): Promise<number> {
       const l = twin.loads.findLast((x) => x.runId === e.runId);
       out(
         `${new Date().toISOString()} ${e.runId}: ${e.status} ${e.records} records; ` +
-          (l ? `${l.status} ${l.factRowsInserted} rows, ${l.rejected} rejected` : 'load pending (see status)'),
+          (l
+            ? `${l.status} ${l.factRowsInserted} rows, ${l.rejected} rejected`
+            : 'load pending (see status)'),
       );
     } catch (error) {
       await twin.settle();
-      out(`${new Date().toISOString()} run for ${time.toISOString()} FAILED: ${describeError(error).message}`);
+      out(
+        `${new Date().toISOString()} run for ${time.toISOString()} FAILED: ${describeError(error).message}`,
+      );
     }
   };
   try {

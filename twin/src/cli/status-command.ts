@@ -55,7 +55,9 @@ export async function statusCommand(
         : 'freshness: nothing loaded yet',
     );
     options.out(`runs: ${summary?.loaded_runs ?? 0} loaded, ${summary?.failed_runs ?? 0} failed`);
-    options.out(`events: ${events.pending} pending, ${events.deadLettered} dead-lettered${events.deadLettered ? ' (crypto-pipeline redrive)' : ''}`);
+    options.out(
+      `events: ${events.pending} pending, ${events.deadLettered} dead-lettered${events.deadLettered ? ' (crypto-pipeline redrive)' : ''}`,
+    );
     options.out('');
     options.out(table(counts));
     options.out('');
