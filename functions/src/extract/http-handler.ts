@@ -32,12 +32,10 @@ export function createExtractHandler(settings: ExtractSettings, deps: ExtractDep
   return async (req, res) => {
     const time = requestedTime(req.body, req.query, req.get(SCHEDULE_TIME_HEADER), deps.clock.now());
     if (!time) {
-      res
-        .status(400)
-        .json({
-          status: 'invalid_request',
-          error: 'slot must be an ISO 8601 time, e.g. 2026-11-21T05:00:00Z',
-        });
+      res.status(400).json({
+        status: 'invalid_request',
+        error: 'slot must be an ISO 8601 time, e.g. 2026-11-21T05:00:00Z',
+      });
       return;
     }
     try {
