@@ -31,45 +31,54 @@ export type Plan = keyof typeof PLANS;
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
-const EnvSchema = z
-  .object({
-    PIPELINE_ENGINE: z.enum(['gcp', 'local']).default('gcp'),
-    COINGECKO_PLAN: z.enum(['keyless', 'demo', 'pro']).default('keyless'),
-    COINGECKO_API_KEY: z.string().optional(),
-    COINGECKO_BASE_URL: z.url().optional(),
-    COINGECKO_CALLS_PER_MINUTE: int(1, 100_000).optional(),
-    VS_CURRENCY: z
-      .string()
-      .regex(/^[a-z0-9]{2,10}$/, 'lower-case currency code such as usd')
-      .default('usd'),
-    COIN_LIMIT: int(1, 20_000).default(250),
-    PER_PAGE: int(1, 250).default(250),
-    CADENCE_MINUTES: int(1, 1440).default(15),
-    RETRY_BUDGET_SECONDS: int(1, 3600).default(120),
-    REQUEST_TIMEOUT_SECONDS: int(1, 300).default(30),
-    GCP_PROJECT: z.string().optional(),
-    RAW_BUCKET: z.string().optional(),
-    EVENTS_TOPIC: z.string().optional(),
-    BQ_DATASET: z.string().optional(),
-    BQ_LOCATION: z.string().optional(),
-    PIPELINE_DATA_DIR: z.string().default('.data'),
-  })
-  .superRefine((env, ctx) => {
-    const need = (key: keyof typeof env, why: string) => {
-      if (env[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `required ${why}` });
-    };
-    if (env.COINGECKO_PLAN !== 'keyless') need('COINGECKO_API_KEY', `for the ${env.COINGECKO_PLAN} plan`);
-    if (env.PIPELINE_ENGINE === 'gcp') {
-      for (const key of ['GCP_PROJECT', 'RAW_BUCKET', 'EVENTS_TOPIC', 'BQ_DATASET', 'BQ_LOCATION'] as const) {
-        need(key, 'when PIPELINE_ENGINE=gcp');
-      }
+const EnvSchema = z.object({
+  PIPELINE_ENGINE: z.enum(['gcp', 'local']).default('gcp'),
+  COINGECKO_PLAN: z.enum(['keyless', 'demo', 'pro']).default('keyless'),
+  COINGECKO_API_KEY: z.string().optional(),
+  COINGECKO_BASE_URL: z.url().optional(),
+  COINGECKO_CALLS_PER_MINUTE: int(1, 100_000).optional(),
+  VS_CURRENCY: z
+    .string()
+    .regex(/^[a-z0-9]{2,10}$/, 'lower-case currency code such as usd')
+    .default('usd'),
+  COIN_LIMIT: int(1, 20_000).default(250),
+  PER_PAGE: int(1, 250).default(250),
+  CADENCE_MINUTES: int(1, 1440).default(15),
+  RETRY_BUDGET_SECONDS: int(1, 3600).default(120),
+  REQUEST_TIMEOUT_SECONDS: int(1, 300).default(30),
+  GCP_PROJECT: z.string().optional(),
+  RAW_BUCKET: z.string().optional(),
+  EVENTS_TOPIC: z.string().optional(),
+  BQ_DATASET: z.string().optional(),
+  BQ_LOCATION: z.string().optional(),
+  PIPELINE_DATA_DIR: z.string().default('.data'),
+});
+
+/**
+ * Rules that span several variables, checked on the raw values so that they are reported together
+ * with any per-variable problem (one error lists every problem).
+ */
+function crossFieldProblems(env: Record<string, string>): string[] {
+  const problems: string[] = [];
+  const plan = env.COINGECKO_PLAN ?? 'keyless';
+  if ((plan === 'demo' || plan === 'pro') && env.COINGECKO_API_KEY === undefined) {
+    problems.push(`COINGECKO_API_KEY: required for the ${plan} plan`);
+  }
+  if ((env.PIPELINE_ENGINE ?? 'gcp') === 'gcp') {
+    for (const key of ['GCP_PROJECT', 'RAW_BUCKET', 'EVENTS_TOPIC', 'BQ_DATASET', 'BQ_LOCATION']) {
+      if (env[key] === undefined) problems.push(`${key}: required when PIPELINE_ENGINE=gcp`);
     }
+  }
+  const cadence = Number(env.CADENCE_MINUTES ?? 15);
+  if (Number.isInteger(cadence) && cadence >= 1 && cadence <= 1440) {
     try {
-      assertCadence(env.CADENCE_MINUTES);
+      assertCadence(cadence);
     } catch (e) {
-      ctx.addIssue({ code: 'custom', path: ['CADENCE_MINUTES'], message: (e as Error).message });
+      problems.push(`CADENCE_MINUTES: ${(e as Error).message}`);
     }
-  });
+  }
+  return problems;
+}
 
 /** Every variable the functions read; infra sets exactly these. */
 export const CONFIG_KEYS = Object.keys(EnvSchema.shape) as (keyof typeof EnvSchema.shape)[];
@@ -108,12 +117,17 @@ export class ConfigError extends PipelineError {
 /** Parses an env-like object (e.g. `process.env`) into the pipeline configuration, or throws ConfigError. */
 export function parseConfig(env: Record<string, string | undefined>): PipelineConfig {
   const present = Object.fromEntries(
-    Object.entries(env).filter(([k, v]) => v !== undefined && v.trim() !== '' && k in EnvSchema.shape),
+    Object.entries(env).filter(
+      (entry): entry is [string, string] =>
+        entry[1] !== undefined && entry[1].trim() !== '' && entry[0] in EnvSchema.shape,
+    ),
   );
   const parsed = EnvSchema.safeParse(present);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
-  }
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`)),
+    ...crossFieldProblems(present),
+  ];
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   const plan = PLANS[e.COINGECKO_PLAN];
   return {
