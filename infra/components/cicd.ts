@@ -9,7 +9,7 @@ export interface CiCdArgs {
   githubOwner: string;
   githubRepo: string;
   branch: string;
-  /** Existing bucket holding Pulumi state (`pulumi login gs://<bucket>`); created by hand, see docs/deploy.md. */
+  /** Existing bucket holding Pulumi state (`pulumi login gs://<bucket>`); created by hand, see README.md, "Deploy to Google Cloud". */
   stateBucket: string;
   /** Existing Secret Manager secret holding PULUMI_CONFIG_PASSPHRASE. */
   passphraseSecret: string;

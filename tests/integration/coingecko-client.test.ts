@@ -1,61 +1,31 @@
-import { readFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { ConfigError, type Plan } from '../../functions/src/config.js';
-import type { Clock, MarketSource } from '../../functions/src/core/ports.js';
+import { ConfigError } from '../../functions/src/config.js';
+import type { CoinGeckoClientOptions } from '../../functions/src/extract/coingecko-client.js';
 import {
-  CoinGeckoError,
-  createCoinGeckoClient,
-  type ClientProgress,
-  type CoinGeckoClientOptions,
-} from '../../functions/src/extract/coingecko-client.js';
+  caught,
+  json,
+  KEY,
+  makeClientFor,
+  sequence,
+  startScriptedServer,
+  usd,
+  type Recorded,
+  type Reply,
+  type Script,
+  type ScriptedServer,
+} from '../support/coingecko-stub.js';
 
 /**
  * The client against a real HTTP server on 127.0.0.1, scripted per test, with a fake clock so
- * throttling, backoff and budgets are asserted exactly and take no real time.
+ * throttling, backoff and budgets are asserted exactly and take no real time. Tests that replay
+ * real CoinGecko bodies from the corpus are in tests/corpus/coingecko-client.corpus.test.ts.
  */
-
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const CORPUS_DIR = path.resolve(REPO_ROOT, process.env.COINGECKO_CORPUS_DIR ?? '../shared/corpus/coingecko');
-const KEY = 'CG-s3cr3tK3yV4lu3';
-
-interface Reply {
-  status?: number;
-  headers?: Record<string, string>;
-  body?: string | Buffer;
-  /** Drop the connection without answering. */
-  destroy?: boolean;
-  /** Never answer (the client's timeout has to fire). */
-  hang?: boolean;
-}
-
-interface Recorded {
-  path: string;
-  query: URLSearchParams;
-  headers: IncomingHttpHeaders;
-}
-
-type Script = (request: Recorded, index: number) => Reply;
-
-/** Replies in order; the last one repeats for any further request. */
-function sequence(...replies: Reply[]): Script {
-  return (_request, index) => replies[Math.min(index, replies.length - 1)]!;
-}
-
-const json = (value: unknown, status = 200, headers: Record<string, string> = {}): Reply => ({
-  status,
-  headers: { 'content-type': 'application/json', ...headers },
-  body: JSON.stringify(value),
-});
 
 const envelope = (
   errorCode: number,
   errorMessage: string,
   status: number,
   headers: Record<string, string> = {},
-) => json({ status: { error_code: errorCode, error_message: errorMessage } }, status, headers);
+): Reply => json({ status: { error_code: errorCode, error_message: errorMessage } }, status, headers);
 
 const coins = (count: number, offset = 0) =>
   Array.from({ length: count }, (_, i) => ({
@@ -64,87 +34,20 @@ const coins = (count: number, offset = 0) =>
     current_price: 1,
   }));
 
-let server: Server;
+let stub: ScriptedServer;
 let baseUrl: string;
 let script: Script;
 let requests: Recorded[];
 
 beforeEach(async () => {
-  requests = [];
   script = sequence(json([]));
-  server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const recorded = { path: url.pathname, query: url.searchParams, headers: req.headers };
-    requests.push(recorded);
-    const reply = script(recorded, requests.length - 1);
-    if (reply.destroy) {
-      req.socket.destroy();
-      return;
-    }
-    if (reply.hang) return;
-    res.writeHead(reply.status ?? 200, reply.headers ?? {});
-    res.end(reply.body ?? '');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  stub = await startScriptedServer((request, index) => script(request, index));
+  ({ url: baseUrl, requests } = stub);
 });
 
-afterEach(async () => {
-  // Keep-alive and hanging sockets would otherwise hold close() open.
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
+afterEach(() => stub.close());
 
-/** Time moves only when the client sleeps; every sleep is recorded. */
-class FakeClock implements Clock {
-  ms = Date.parse('2026-11-21T05:00:00Z');
-  readonly sleeps: number[] = [];
-  now(): Date {
-    return new Date(this.ms);
-  }
-  async sleep(ms: number): Promise<void> {
-    this.sleeps.push(ms);
-    this.ms += ms;
-  }
-}
-
-interface Harness {
-  client: MarketSource;
-  clock: FakeClock;
-  events: ClientProgress[];
-}
-
-function makeClient(overrides: Partial<CoinGeckoClientOptions> = {}): Harness {
-  const clock = new FakeClock();
-  const events: ClientProgress[] = [];
-  const plan: Plan = overrides.plan ?? 'keyless';
-  const client = createCoinGeckoClient({
-    plan,
-    apiKey: plan === 'keyless' ? undefined : KEY,
-    baseUrl,
-    // 60000/min = 1ms spacing: small enough that single-page tests see no throttle sleeps.
-    callsPerMinute: 60_000,
-    requestTimeoutMs: 5_000,
-    retryBudgetMs: 120_000,
-    clock,
-    random: () => 0.5,
-    onProgress: (e) => events.push(e),
-    ...overrides,
-  });
-  return { client, clock, events };
-}
-
-const usd = (coinLimit: number, perPage = 250) => ({ vsCurrency: 'usd', coinLimit, perPage });
-
-async function caught(promise: Promise<unknown>): Promise<CoinGeckoError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(CoinGeckoError);
-    return error as CoinGeckoError;
-  }
-  throw new Error('expected the call to fail');
-}
+const makeClient = (overrides: Partial<CoinGeckoClientOptions> = {}) => makeClientFor(baseUrl, overrides);
 
 describe('plans, headers and secrecy', () => {
   it('keyless sends no key header, a user agent and the documented markets query', async () => {
@@ -449,28 +352,6 @@ describe('terminal errors', () => {
     expect(error.message).toContain('not an array');
   });
 
-  it('turns the real CoinGecko 403 body into a terminal error carrying its message', async () => {
-    const file = path.join(
-      CORPUS_DIR,
-      'errors/error_403_endpoint-temporarily-unavailable_2023-03-30_RAWCURL_madjin.json',
-    );
-    const raw = readFileSync(file);
-    const corpusMessage = (JSON.parse(raw.toString()) as { status: { error_message: string } }).status
-      .error_message;
-    script = sequence({ status: 403, headers: { 'content-type': 'application/json' }, body: raw });
-    const { client } = makeClient();
-    const error = await caught(client.fetchMarkets(usd(100, 100)));
-    expect(error.retryable).toBe(false);
-    expect(error.code).toBe('coingecko_api_error');
-    expect(error.message).toContain(corpusMessage.trim());
-    expect(error.status).toBe(403);
-    expect(error.bodyBytes!.equals(raw)).toBe(true);
-    expect(error.body).toBe(raw.toString('utf8'));
-    expect(error.details).toMatchObject({ status: 403, errorCode: 403, page: 1, attempts: 1 });
-    expect(error.details.bodySnippet).toBe(raw.toString('utf8').slice(0, 200));
-    expect(requests).toHaveLength(1);
-  });
-
   it('treats an error envelope on a 200 as an API error', async () => {
     script = sequence(envelope(10005, 'This request is limited to PRO API subscribers.', 200));
     const { client } = makeClient({ plan: 'demo' });
@@ -570,15 +451,6 @@ describe('ping', () => {
     expect(requests[0]!.path).toBe('/api/v3/ping');
     expect(requests[0]!.headers['x-cg-pro-api-key']).toBe(KEY);
     expect(events).toContainEqual(expect.objectContaining({ kind: 'ping_ok', attempts: 1 }));
-  });
-
-  it('accepts the ping body saved in the corpus', async () => {
-    script = sequence({
-      status: 200,
-      body: readFileSync(path.join(CORPUS_DIR, 'errors/ping_go-gecko_fixture_2019.json')),
-    });
-    const { client } = makeClient();
-    await expect(client.ping()).resolves.toBeUndefined();
   });
 
   it('fails with a specific error on a body without gecko_says', async () => {
