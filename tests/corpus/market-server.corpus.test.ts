@@ -2,11 +2,12 @@ import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMarketSimulator } from '../../twin/src/market/market-simulator.js';
-import { startMarketServer, type MarketServer } from '../../twin/src/market/market-server.js';
+import type { MarketServer } from '../../twin/src/market/market-server.js';
 import { openReplay, type ReplaySource } from '../../twin/src/market/replay-source.js';
 import { simulatorResponder } from '../../twin/src/market/simulator-responder.js';
 import type { CoinMarket } from '../../twin/src/market/types.js';
 import { DAILY_DIR as DAILY, requireCorpus } from '../support/corpus.js';
+import { closeServersAfterAll, getJson, MARKETS_PATH, serve } from '../support/market-servers.js';
 
 // The market server against real CoinGecko files from the corpus; the simulator-only tests are in
 // tests/integration/market-server.test.ts.
@@ -20,23 +21,9 @@ const REAL_DAILY = [
   'markets_usd_top100_2026-04-30T02-29-21.json',
 ];
 const SLOT = new Date('2026-11-21T05:00:00Z');
-const MARKETS = '/api/v3/coins/markets?vs_currency=usd&order=market_cap_desc&sparkline=false';
+const MARKETS = MARKETS_PATH;
 
-const servers: MarketServer[] = [];
-async function serve(...args: Parameters<typeof startMarketServer>): Promise<MarketServer> {
-  const server = await startMarketServer(...args);
-  servers.push(server);
-  return server;
-}
-
-afterAll(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-});
-
-async function getJson(url: string): Promise<{ status: number; body: unknown; headers: Headers }> {
-  const res = await fetch(url);
-  return { status: res.status, body: await res.json(), headers: res.headers };
-}
+closeServersAfterAll();
 
 describe('market server over the simulator', () => {
   let server: MarketServer;

@@ -3,28 +3,15 @@ import { createMarketSimulator } from '../../twin/src/market/market-simulator.js
 import { startMarketServer, type MarketServer } from '../../twin/src/market/market-server.js';
 import { simulatorResponder, type SimulatorResponder } from '../../twin/src/market/simulator-responder.js';
 import type { CoinMarket } from '../../twin/src/market/types.js';
+import { closeServersAfterAll, getJson, MARKETS_PATH, serve } from '../support/market-servers.js';
 
 // Tests against real CoinGecko files (record keys, replaying the daily series) are in
 // tests/corpus/market-server.corpus.test.ts.
 
 const SLOT = new Date('2026-11-21T05:00:00Z');
-const MARKETS = '/api/v3/coins/markets?vs_currency=usd&order=market_cap_desc&sparkline=false';
+const MARKETS = MARKETS_PATH;
 
-const servers: MarketServer[] = [];
-async function serve(...args: Parameters<typeof startMarketServer>): Promise<MarketServer> {
-  const server = await startMarketServer(...args);
-  servers.push(server);
-  return server;
-}
-
-afterAll(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-});
-
-async function getJson(url: string): Promise<{ status: number; body: unknown; headers: Headers }> {
-  const res = await fetch(url);
-  return { status: res.status, body: await res.json(), headers: res.headers };
-}
+closeServersAfterAll();
 
 describe('market server over the simulator', () => {
   let server: MarketServer;

@@ -111,9 +111,23 @@ export async function runExtract(
     'application/json',
   );
   if (!created) return republish(run, ref, elapsed, deps); // a concurrent attempt won the race
+  const summary = await announce('extracted', run, ref, manifest, elapsed, deps);
+  deps.logger.log('INFO', `extracted ${run.runId}: ${summary.records} records`, { ...summary });
+  return summary;
+}
+
+/** Publishes the run's pointer event and describes the run for the caller. */
+async function announce(
+  status: 'extracted' | 'already_extracted',
+  run: RunIdentity,
+  ref: RawObjectRef,
+  manifest: RawManifest,
+  elapsed: () => number,
+  deps: ExtractDeps,
+): Promise<ExtractSummary> {
   const messageId = await deps.publisher.publish(pointer(run, ref, 'raw_snapshot', manifest.recordCount));
-  const summary: ExtractSummary = {
-    status: 'extracted',
+  return {
+    status,
     runId: run.runId,
     slot: run.slot.toISOString(),
     object: ref.key,
@@ -123,8 +137,6 @@ export async function runExtract(
     messageId,
     durationMs: elapsed(),
   };
-  deps.logger.log('INFO', `extracted ${run.runId}: ${summary.records} records`, { ...summary });
-  return summary;
 }
 
 async function republish(
@@ -144,18 +156,7 @@ async function republish(
       retryable: false,
     });
   }
-  const messageId = await deps.publisher.publish(pointer(run, ref, 'raw_snapshot', manifest.recordCount));
-  const summary: ExtractSummary = {
-    status: 'already_extracted',
-    runId: run.runId,
-    slot: run.slot.toISOString(),
-    object: ref.key,
-    generation: ref.generation,
-    records: manifest.recordCount,
-    pages: manifest.pages.length,
-    messageId,
-    durationMs: elapsed(),
-  };
+  const summary = await announce('already_extracted', run, ref, manifest, elapsed, deps);
   deps.logger.log('INFO', `run ${run.runId} already extracted; event published again`, { ...summary });
   return summary;
 }
