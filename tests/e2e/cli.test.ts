@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -115,5 +115,37 @@ describe('crypto-pipeline CLI', () => {
     const unknown = await cli(['frobnicate']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/unknown command "frobnicate"/);
+  }, 60_000);
+});
+
+describe('crypto-pipeline start', () => {
+  it('runs the current slot at once, keeps to the schedule, and stops cleanly on SIGINT', async () => {
+    const dataDir = tempDir('cmp-start-');
+    try {
+      const child = spawn(
+        'node',
+        [BIN, 'start', '--data-dir', dataDir, '--schedule', '* * * * *', '--cadence', '1'],
+        {
+          cwd: ROOT,
+          env: { PATH: process.env.PATH, HOME: process.env.HOME },
+        },
+      );
+      let stdout = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      const deadline = Date.now() + 30_000;
+      while (!/extracted 250 records; loaded 250 rows/.test(stdout) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+      expect(stdout).toMatch(/running simulator on schedule "\* \* \* \* \*" \(UTC, 1-minute slots\)/);
+      expect(stdout).toMatch(
+        /coingecko_usd_\d{8}T\d{4}00Z: extracted 250 records; loaded 250 rows, 0 rejected/,
+      );
+      expect(stdout.trim().split('\n').at(-1)).toBe('stopped');
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   }, 60_000);
 });
