@@ -1,4 +1,5 @@
 import type { Logger, Severity } from '../../../functions/src/core/logger.js';
+import type { ClientProgress } from '../../../functions/src/extract/coingecko-client.js';
 
 /** Human-readable logger for the CLI: warnings and errors to stderr; INFO only with --verbose. */
 export function consoleLogger(verbose: boolean): Logger {
@@ -46,4 +47,40 @@ export function age(from: Date, now: Date): string {
   if (s < 7200) return `${Math.round(s / 60)} min`;
   if (s < 172_800) return `${Math.round(s / 3600)} h`;
   return `${Math.round(s / 86_400)} days`;
+}
+
+/**
+ * Shows the market client's progress: retries (and long throttle waits) as warnings, so a run that
+ * is waiting on a rate limit or a network problem says so instead of sitting silent; pages with
+ * --verbose.
+ */
+export function clientProgressPrinter(logger: Logger): (event: ClientProgress) => void {
+  return (event) => {
+    const page = 'page' in event && event.page !== undefined ? ` page ${event.page}` : '';
+    switch (event.kind) {
+      case 'retry_scheduled':
+        logger.log(
+          'WARNING',
+          `CoinGecko${page}: attempt ${event.attempt} failed (${event.reason}); retrying in ${(event.delayMs / 1000).toFixed(1)} s` +
+            (event.source === 'retry-after' ? ' as retry-after asks' : ''),
+        );
+        return;
+      case 'throttle_wait':
+        if (event.waitMs >= 1000) {
+          logger.log(
+            'INFO',
+            `CoinGecko${page}: waiting ${(event.waitMs / 1000).toFixed(1)} s for the plan's rate limit`,
+          );
+        }
+        return;
+      case 'page_fetched':
+        logger.log(
+          'INFO',
+          `CoinGecko page ${event.page}/${event.plannedPages}: ${event.records} records in ${event.durationMs} ms`,
+        );
+        return;
+      case 'ping_ok':
+        return;
+    }
+  };
 }

@@ -5,7 +5,7 @@ import type { ExtractSummary } from '../../../functions/src/extract/run-extract.
 import type { LoadSummary } from '../../../functions/src/load/run-load.js';
 import { openMarket, type SourceSpec } from '../market-source.js';
 import { Twin } from '../twin.js';
-import { toJson } from './output.js';
+import { clientProgressPrinter, toJson } from './output.js';
 
 /** What one run did, end to end: extract, then the load its event triggered. */
 export interface RunResult {
@@ -69,7 +69,9 @@ export interface RunCommandOptions {
  */
 export async function runCommand(options: RunCommandOptions): Promise<number> {
   const { config, source, out } = options;
-  const market = await openMarket(source, config.coingecko);
+  const market = await openMarket(source, config.coingecko, {
+    onProgress: clientProgressPrinter(options.logger),
+  });
   const twin = await Twin.open({ config, market: market.source, logger: options.logger });
   const results: RunResult[] = [];
   const started = Date.now();

@@ -4,6 +4,7 @@ import { systemClock } from '../../../functions/src/core/ports.js';
 import { openMarket, type SourceSpec } from '../market-source.js';
 import { assertScheduleFitsCadence, nextFireTimes, runOnSchedule } from '../scheduler.js';
 import { Twin } from '../twin.js';
+import { clientProgressPrinter } from './output.js';
 import { describeError } from '../../../functions/src/core/errors.js';
 
 export interface StartOptions {
@@ -22,7 +23,9 @@ export interface StartOptions {
 export async function startCommand(options: StartOptions): Promise<number> {
   const { config, out, signal } = options;
   assertScheduleFitsCadence(options.schedule, config.cadenceMinutes, new Date());
-  const market = await openMarket(options.source, config.coingecko);
+  const market = await openMarket(options.source, config.coingecko, {
+    onProgress: clientProgressPrinter(options.logger),
+  });
   const twin = await Twin.open({ config, market: market.source, logger: options.logger });
   const tick = async (time: Date) => {
     market.simulator?.setTime(time);
