@@ -12,6 +12,12 @@ import { extractSettings, gcpExtractDeps, gcpLoadDeps } from './gcp-dependencies
 import { createLoadHandler } from './load/cloudevent-handler.js';
 
 const config = parseConfig(process.env);
+if (config.engine !== 'gcp') {
+  // The local twin wires its own adapters (twin/src); this entry point only runs against GCP.
+  throw new Error(
+    'functions/src/index.ts runs on GCP (PIPELINE_ENGINE=gcp); run the local twin with `npm run pipeline`',
+  );
+}
 
 let extract: functions.HttpFunction | undefined;
 functions.http('extract', (req, res) => {

@@ -96,6 +96,12 @@ describe('crypto-pipeline CLI', () => {
     expect(w.stderr).toMatch(/read-only/i);
   }, 60_000);
 
+  it('pings the market API', async () => {
+    const r = await cli(['ping']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^coingecko keyless plan at http:\/\/127\.0\.0\.1:\d+: ok$/m);
+  }, 60_000);
+
   it('explains bad input clearly', async () => {
     const noWarehouse = await cli(['status', '--data-dir', join(dir, 'nothing-here')]);
     expect(noWarehouse.code).toBe(1);

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../../functions/src/config.js';
 import { describeError } from '../../../functions/src/core/errors.js';
-import { parseSourceSpec } from '../market-source.js';
+import { openMarket, parseSourceSpec } from '../market-source.js';
 import { Twin } from '../twin.js';
 import { twinConfig } from './context.js';
 import { consoleLogger, toJson } from './output.js';
@@ -19,6 +19,7 @@ commands:
   status  [--json]                    recent runs, row counts, freshness, dead letters
   query   "SQL" [--json]              read-only SQL on the local warehouse
   redrive                             deliver dead-lettered events again
+  ping    [--source S]                check that the market API answers (and the key is accepted)
 
 options:
   --source live|simulator|replay:DIR  market data: CoinGecko (live), the built-in simulator
@@ -111,6 +112,16 @@ export async function main(argv: string[], env: Record<string, string | undefine
           return left === 0 ? 0 : 1;
         } finally {
           await twin.close();
+        }
+      }
+      case 'ping': {
+        const market = await openMarket(source, config.coingecko);
+        try {
+          await market.source.ping();
+          out(`${market.source.description}: ok`);
+          return 0;
+        } finally {
+          await market.close();
         }
       }
       default:
