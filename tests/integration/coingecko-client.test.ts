@@ -17,7 +17,7 @@ import {
 /**
  * The client against a real HTTP server on 127.0.0.1, scripted per test, with a fake clock so
  * throttling, backoff and budgets are asserted exactly and take no real time. Tests that replay
- * real CoinGecko bodies from the corpus are in tests/corpus/coingecko-client.corpus.test.ts.
+ * real CoinGecko bodies from the corpus are in tests/corpus/market-client.corpus.test.ts.
  */
 
 const envelope = (
