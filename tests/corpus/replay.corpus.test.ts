@@ -129,9 +129,9 @@ describe('replaying the daily corpus through the twin', () => {
     expect(huobi.map((r) => r.name)).toEqual(['Huobi', 'HTX', 'Huobi']);
     // "As it was" and "as it is" differ for facts from before a rename.
     const [usdc] = await query(`
-      select name_as_was, name from v_market_snapshot
+      select name_at_slot, name from v_market_snapshot
       where coin_id = 'usd-coin' and slot_ts < '2023-09-01' limit 1`);
-    expect(usdc).toEqual({ name_as_was: 'USD Coin', name: 'USDC' });
+    expect(usdc).toEqual({ name_at_slot: 'USD Coin', name: 'USDC' });
   });
 
   it('adds no rows when the whole corpus is replayed a second time', async () => {

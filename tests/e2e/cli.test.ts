@@ -87,7 +87,7 @@ describe('crypto-pipeline CLI', () => {
       '--data-dir',
       dir,
       '--json',
-      "select count(*) as n from v_market_snapshot where symbol_as_was = symbol and vs_currency = 'usd'",
+      "select count(*) as n from v_market_snapshot where symbol_at_slot = symbol and vs_currency = 'usd'",
     ]);
     expect(q.code).toBe(0);
     expect(JSON.parse(q.stdout)).toEqual([{ n: 250 }]);

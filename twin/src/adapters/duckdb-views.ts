@@ -10,7 +10,7 @@ export const DUCKDB_VIEWS: readonly string[] = [
    from dim_asset as a`,
   `create or replace view v_market_snapshot as
    select f.*, d.date, d.year, d.month, d.day_name, d.is_weekend,
-          was.symbol as symbol_as_was, was.name as name_as_was,
+          was.symbol as symbol_at_slot, was.name as name_at_slot, was.image_url as image_url_at_slot,
           cur.symbol as symbol, cur.name as name, cur.image_url as image_url
    from fact_market_snapshot as f
    join dim_date as d on d.date_key = f.date_key
