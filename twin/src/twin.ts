@@ -7,7 +7,7 @@ import { handleLoadEvent } from '../../functions/src/load/cloudevent-handler.js'
 import type { LoadSummary } from '../../functions/src/load/run-load.js';
 import { DuckDbWarehouse } from './adapters/duckdb-warehouse.js';
 import { FolderLake } from './adapters/folder-lake.js';
-import { LOCAL_SUBSCRIPTION, LOCAL_TOPIC, LocalPubSub } from './adapters/local-pubsub.js';
+import { LOCAL_SUBSCRIPTION, LocalPubSub } from './adapters/local-pubsub.js';
 import { pushToCloudEventData } from './adapters/push-to-cloudevent.js';
 
 export interface DeliveryPolicy {
@@ -65,7 +65,6 @@ export class Twin {
     const lake = new FolderLake(paths.lake);
     const bus = new LocalPubSub({
       dir: paths.pubsub,
-      topic: LOCAL_TOPIC,
       subscription: LOCAL_SUBSCRIPTION,
       clock,
       logger,

@@ -15,5 +15,3 @@ export function rawObjectKey(run: RunIdentity): string {
 export function failureObjectKey(run: RunIdentity, attemptAt: Date): string {
   return `failures/${SOURCE}/${ENDPOINT}/vs_currency=${run.vsCurrency}/dt=${utcDate(run.slot)}/${run.runId}/${compactUtc(attemptAt)}.json`;
 }
-
-export const RAW_PREFIX = `raw/${SOURCE}/${ENDPOINT}/`;

@@ -49,18 +49,6 @@ export function runIdentity(scheduledTime: Date, vsCurrency: string, cadenceMinu
   return { source: SOURCE, vsCurrency: currency, slot, runId: `${SOURCE}_${currency}_${compactUtc(slot)}` };
 }
 
-const RUN_ID = /^coingecko_([a-z0-9]+)_(\d{8}T\d{6}Z)$/;
-
-/** Parses a run id back into its parts; undefined when it is not one of ours. */
-export function parseRunId(runId: string): { vsCurrency: string; slot: Date } | undefined {
-  const m = RUN_ID.exec(runId);
-  if (!m) return undefined;
-  const c = m[2]!;
-  const iso = `${c.slice(0, 4)}-${c.slice(4, 6)}-${c.slice(6, 8)}T${c.slice(9, 11)}:${c.slice(11, 13)}:${c.slice(13, 15)}Z`;
-  const slot = new Date(iso);
-  return Number.isNaN(slot.getTime()) ? undefined : { vsCurrency: m[1]!, slot };
-}
-
 /** `YYYY-MM-DD` of a UTC time. */
 export function utcDate(time: Date): string {
   return time.toISOString().slice(0, 10);

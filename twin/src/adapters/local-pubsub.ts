@@ -10,7 +10,6 @@ import { encodeEvent, type PushEnvelope } from '../../../functions/src/core/pubs
 export interface LocalPubSubOptions {
   /** Folder holding `pending/` (not yet acknowledged) and `dead-letter/` messages. */
   dir: string;
-  topic: string;
   subscription: string;
   /** Like a dead-letter policy's max delivery attempts (Pub/Sub's minimum is 5). */
   maxDeliveryAttempts: number;
@@ -203,6 +202,4 @@ async function listJson(dir: string): Promise<string[]> {
   }
 }
 
-/** Pub/Sub topic path used by the twin, mirroring the cloud's `projects/…/topics/…`. */
-export const LOCAL_TOPIC = 'projects/local/topics/market-runs';
 export const LOCAL_SUBSCRIPTION = 'projects/local/subscriptions/market-runs-load';
