@@ -22,6 +22,15 @@ export function extractSettings(config: PipelineConfig): ExtractSettings {
   return { vsCurrency, coinLimit, perPage, cadenceMinutes };
 }
 
+/** The lake bucket, with the client's own retries bounded by the invocation's retry budget. */
+function gcsRawStore(config: PipelineConfig, gcp: NonNullable<PipelineConfig['gcp']>): GcsRawStore {
+  const storage = new Storage({
+    projectId: gcp.project,
+    retryOptions: { autoRetry: true, maxRetries: 3, totalTimeout: config.retryBudgetMs / 1000 },
+  });
+  return new GcsRawStore(storage, gcp.bucket);
+}
+
 /**
  * The extract function's adapters: CoinGecko over got, GCS, Pub/Sub. Client retries are bounded
  * so that, with ours, one invocation stays inside its timeout; batching is off because a run
@@ -29,17 +38,13 @@ export function extractSettings(config: PipelineConfig): ExtractSettings {
  */
 export function gcpExtractDeps(config: PipelineConfig): ExtractDeps {
   const gcp = gcpOf(config);
-  const storage = new Storage({
-    projectId: gcp.project,
-    retryOptions: { autoRetry: true, maxRetries: 3, totalTimeout: config.retryBudgetMs / 1000 },
-  });
   const topic = new PubSub({ projectId: gcp.project }).topic(gcp.topic, {
     batching: { maxMessages: 1 },
     gaxOpts: { timeout: 60_000 },
   });
   return {
     market: createCoinGeckoClient(config.coingecko),
-    lake: new GcsRawStore(storage, gcp.bucket),
+    lake: gcsRawStore(config, gcp),
     publisher: new PubSubEventPublisher(topic),
     clock: systemClock,
     logger: jsonLogger,
@@ -49,13 +54,9 @@ export function gcpExtractDeps(config: PipelineConfig): ExtractDeps {
 /** The load function's adapters: GCS reads and the BigQuery warehouse (explicit location). */
 export function gcpLoadDeps(config: PipelineConfig): LoadDeps {
   const gcp = gcpOf(config);
-  const storage = new Storage({
-    projectId: gcp.project,
-    retryOptions: { autoRetry: true, maxRetries: 3, totalTimeout: config.retryBudgetMs / 1000 },
-  });
   const bigquery = new BigQuery({ projectId: gcp.project, location: gcp.location });
   return {
-    lake: new GcsRawStore(storage, gcp.bucket),
+    lake: gcsRawStore(config, gcp),
     warehouse: new BigQueryWarehouse(bigquery, {
       project: gcp.project,
       dataset: gcp.dataset,
