@@ -114,6 +114,17 @@ export class ConfigError extends PipelineError {
   }
 }
 
+/**
+ * One problem, with the value that caused it: zod says `expected number, received NaN` for
+ * COIN_LIMIT=abc. Secrets are never echoed.
+ */
+function describeIssue(path: PropertyKey[], message: string, env: Record<string, string>): string {
+  const key = String(path[0] ?? '');
+  const value = env[key];
+  const shown = value === undefined || key === 'COINGECKO_API_KEY' ? '' : ` (got ${JSON.stringify(value)})`;
+  return `${path.map(String).join('.') || '(env)'}: ${message}${shown}`;
+}
+
 /** Parses an env-like object (e.g. `process.env`) into the pipeline configuration, or throws ConfigError. */
 export function parseConfig(env: Record<string, string | undefined>): PipelineConfig {
   const present = Object.fromEntries(
@@ -124,7 +135,7 @@ export function parseConfig(env: Record<string, string | undefined>): PipelineCo
   );
   const parsed = EnvSchema.safeParse(present);
   const problems = [
-    ...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`)),
+    ...(parsed.success ? [] : parsed.error.issues.map((i) => describeIssue(i.path, i.message, present))),
     ...crossFieldProblems(present),
   ];
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);

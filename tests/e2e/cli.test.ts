@@ -72,13 +72,29 @@ describe('crypto-pipeline CLI', () => {
         { table: 'ops_run', rows: 1 },
       ]),
     );
-    expect(status).toMatchObject({ loaded_runs: 1, failed_runs: 0, events: { pending: 0, deadLettered: 0 } });
+    expect(status).toMatchObject({
+      runs: { loaded: 1, failed: 0 },
+      freshness: { newestLoadedSlot: '2026-11-21T05:00:00.000Z' },
+      events: { pending: 0, deadLettered: 0 },
+    });
+    expect(status.freshness.ageSeconds).toBeGreaterThan(0);
+    expect(status.recentRuns[0]).toEqual({
+      runId: 'coingecko_usd_20261121T050000Z',
+      slotTs: '2026-11-21T05:00:00.000Z',
+      status: 'loaded',
+      recordsIn: 250,
+      recordsLoaded: 250,
+      recordsRejected: 0,
+      errorCode: null,
+    });
   }, 60_000);
 
   it('prints a human status with freshness and recent runs', async () => {
     const r = await cli(['status', '--data-dir', dir]);
     expect(r.stdout).toMatch(/freshness: newest loaded slot 2026-11-21T05:00:00.000Z/);
-    expect(r.stdout).toMatch(/coingecko_usd_20261121T050000Z\s+loaded\s+250\s+250\s+0/);
+    expect(r.stdout).toMatch(
+      /coingecko_usd_20261121T050000Z\s+2026-11-21T05:00:00Z\s+loaded\s+250\s+250\s+0/,
+    );
   }, 60_000);
 
   it('answers read-only SQL and refuses writes', async () => {
@@ -99,7 +115,7 @@ describe('crypto-pipeline CLI', () => {
   it('pings the market API', async () => {
     const r = await cli(['ping']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^coingecko keyless plan at http:\/\/127\.0\.0\.1:\d+: ok$/m);
+    expect(r.stdout).toMatch(/^coingecko keyless plan at http:\/\/127\.0\.0\.1:\d+: ok \(\d+ ms\)$/m);
   }, 60_000);
 
   it('explains bad input clearly', async () => {
@@ -107,7 +123,10 @@ describe('crypto-pipeline CLI', () => {
     expect(noWarehouse.code).toBe(1);
     expect(noWarehouse.stderr).toMatch(/no warehouse at .*run the pipeline first/);
 
-    const badConfig = await cli(['run', '--data-dir', dir], { COINGECKO_PLAN: 'pro', COIN_LIMIT: 'many' });
+    const badConfig = await cli(['run', '--data-dir', dir, '--source', 'live'], {
+      COINGECKO_PLAN: 'pro',
+      COIN_LIMIT: 'many',
+    });
     expect(badConfig.code).toBe(2);
     expect(badConfig.stderr).toMatch(/COINGECKO_API_KEY: required for the pro plan/);
     expect(badConfig.stderr).toMatch(/COIN_LIMIT/);
@@ -140,14 +159,17 @@ describe('crypto-pipeline start', () => {
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
       const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
       const deadline = Date.now() + 30_000;
-      while (!/extracted 250 records; loaded 250 rows/.test(stdout) && Date.now() < deadline) {
+      while (!/extracted 250 records in 1 page\(s\); loaded 250 rows/.test(stdout) && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 100));
       }
+      const stopping = Date.now();
       child.kill('SIGINT');
       expect(await exited).toBe(0);
+      // Stopped by the signal, not by the next fire up to a minute later.
+      expect(Date.now() - stopping).toBeLessThan(10_000);
       expect(stdout).toMatch(/running simulator on schedule "\* \* \* \* \*" \(UTC, 1-minute slots\)/);
       expect(stdout).toMatch(
-        /coingecko_usd_\d{8}T\d{4}00Z: extracted 250 records; loaded 250 rows, 0 rejected/,
+        /coingecko_usd_\d{8}T\d{4}00Z: extracted 250 records in 1 page\(s\); loaded 250 rows, rejected 0/,
       );
       expect(stdout.trim().split('\n').at(-1)).toBe('stopped');
     } finally {

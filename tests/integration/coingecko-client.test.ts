@@ -284,6 +284,24 @@ describe('retries', () => {
     );
   });
 
+  it('fails at once, still retryable for the platform, when nothing listens at the address', async () => {
+    const { client, clock, events } = makeClientFor('http://127.0.0.1:9', { retryBudgetMs: 120_000 });
+    const error = await caught(client.ping());
+    expect(error.code).toBe('coingecko_unreachable');
+    expect(error.retryable).toBe(true);
+    expect(error.message).toMatch(/cannot reach the API \(ECONNREFUSED/);
+    expect(clock.sleeps).toEqual([]);
+    expect(events.filter((e) => e.kind === 'retry_scheduled')).toEqual([]);
+  });
+
+  it('fails at once when the host name does not resolve', async () => {
+    const { client, clock } = makeClientFor('http://no-such-host.invalid', { retryBudgetMs: 120_000 });
+    const error = await caught(client.fetchMarkets(usd(1)));
+    expect(error.code).toBe('coingecko_unreachable');
+    expect(error.message).toMatch(/ENOTFOUND/);
+    expect(clock.sleeps).toEqual([]);
+  });
+
   it('retries when a request times out', async () => {
     script = sequence({ hang: true }, json(coins(2)));
     const { client, events } = makeClient({ requestTimeoutMs: 150 });

@@ -16,14 +16,22 @@ export function nextFireTimes(cron: string, after: Date, count: number): Date[] 
   return Array.from({ length: count }, () => expression.next().toDate());
 }
 
-/** Throws when a schedule fires off the cadence's slot boundaries (two fires would share a run id). */
+/**
+ * Throws when a schedule fires more than once in a slot of the cadence: every fire in a slot is the
+ * same run (the same run id), so the extra fires only spend API calls. The rule is the deploy
+ * planner's (infra/planner.ts), so a schedule the twin accepts also deploys. Fires off the slot
+ * boundaries are fine: `7 * * * *` runs the slot that starts at :00 (Cloud Scheduler does the same).
+ */
 export function assertScheduleFitsCadence(cron: string, cadenceMinutes: number, from: Date): void {
   const ms = cadenceMinutes * 60_000;
-  const off = nextFireTimes(cron, from, 24).find((t) => t.getTime() % ms !== 0);
-  if (off) {
+  const fires = nextFireTimes(cron, from, 200);
+  const clash = fires.find(
+    (t, i) => i > 0 && Math.floor(t.getTime() / ms) === Math.floor(fires[i - 1]!.getTime() / ms),
+  );
+  if (clash) {
     throw new Error(
-      `schedule ${JSON.stringify(cron)} fires at ${off.toISOString()}, which is not on a ${cadenceMinutes}-minute slot boundary; ` +
-        `use a schedule such as "*/${cadenceMinutes} * * * *" or change --cadence`,
+      `schedule ${JSON.stringify(cron)} fires more than once in the ${cadenceMinutes}-minute slot of ${clash.toISOString()}; ` +
+        `every fire in a slot is the same run. Use a schedule such as "*/${cadenceMinutes} * * * *" or a shorter --cadence`,
     );
   }
 }
@@ -39,21 +47,8 @@ export interface ScheduleOptions {
 export async function runOnSchedule({ cron, clock, signal, tick }: ScheduleOptions): Promise<void> {
   while (!signal.aborted) {
     const [next] = nextFireTimes(cron, clock.now(), 1);
-    const wait = next!.getTime() - clock.now().getTime();
-    const fired = await sleepUnlessAborted(clock, Math.max(0, wait), signal);
-    if (!fired) return;
+    await clock.sleep(Math.max(0, next!.getTime() - clock.now().getTime()), signal);
+    if (signal.aborted) return;
     await tick(next!);
   }
-}
-
-function sleepUnlessAborted(clock: Clock, ms: number, signal: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve(false);
-    const onAbort = () => resolve(false);
-    signal.addEventListener('abort', onAbort, { once: true });
-    clock.sleep(ms).then(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(!signal.aborted);
-    });
-  });
 }

@@ -9,6 +9,7 @@ import { DuckDbWarehouse } from './adapters/duckdb-warehouse.js';
 import { FolderLake } from './adapters/folder-lake.js';
 import { LOCAL_SUBSCRIPTION, LocalPubSub } from './adapters/local-pubsub.js';
 import { pushToCloudEventData } from './adapters/push-to-cloudevent.js';
+import { SnapshotPublisher } from './reading/snapshot-publisher.js';
 
 export interface DeliveryPolicy {
   maxDeliveryAttempts: number;
@@ -30,6 +31,11 @@ export interface TwinOptions {
   logger: Logger;
   clock?: Clock;
   delivery?: Partial<DeliveryPolicy>;
+  /**
+   * Keep a readable copy of the warehouse for other processes while this one holds it (the CLI's
+   * pipeline commands do; tests that never read from another process need not pay for it).
+   */
+  publishSnapshots?: boolean;
 }
 
 /** Where the twin keeps things below the data directory. */
@@ -37,6 +43,8 @@ export const twinPaths = (dataDir: string) => ({
   lake: join(dataDir, 'lake'),
   pubsub: join(dataDir, 'pubsub'),
   warehouse: join(dataDir, 'warehouse.duckdb'),
+  /** The copy readers open while a pipeline process holds the warehouse (reading/). */
+  snapshot: join(dataDir, 'warehouse.snapshot.duckdb'),
 });
 
 /**
@@ -55,6 +63,7 @@ export class Twin {
     private readonly market: MarketSource | undefined,
     private readonly logger: Logger,
     private readonly clock: Clock,
+    private readonly snapshots: SnapshotPublisher | undefined,
   ) {}
 
   static async open(options: TwinOptions): Promise<Twin> {
@@ -71,7 +80,11 @@ export class Twin {
       ...DEFAULT_DELIVERY,
       ...options.delivery,
     });
-    const twin = new Twin(config, lake, bus, warehouse, options.market, logger, clock);
+    const snapshots = options.publishSnapshots
+      ? new SnapshotPublisher(warehouse, paths.snapshot, logger)
+      : undefined;
+    const twin = new Twin(config, lake, bus, warehouse, options.market, logger, clock, snapshots);
+    snapshots?.changed();
     bus.subscribe(async (envelope) => {
       const summary = await handleLoadEvent(pushToCloudEventData(envelope), {
         lake,
@@ -80,6 +93,7 @@ export class Twin {
         logger,
       });
       if (summary) twin.loads.push(summary);
+      snapshots?.changed();
     });
     const recovered = await bus.recover();
     if (recovered > 0)
@@ -105,6 +119,7 @@ export class Twin {
 
   async close(): Promise<void> {
     await this.bus.close();
+    await this.snapshots?.flush();
     await this.warehouse.close();
   }
 }

@@ -36,12 +36,34 @@ export interface EventPublisher {
 
 export interface Clock {
   now(): Date;
-  sleep(ms: number): Promise<void>;
+  /** Resolves after `ms`, or as soon as `signal` aborts (early, without rejecting). */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
+
+/** setTimeout fires at once for delays above 2^31-1 ms (~24.8 days); longer sleeps go in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export const systemClock: Clock = {
   now: () => new Date(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  sleep: (ms, signal) =>
+    new Promise<void>((resolve) => {
+      if (signal?.aborted) return resolve();
+      let timer: NodeJS.Timeout;
+      const deadline = Date.now() + ms;
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const arm = () => {
+        const left = deadline - Date.now();
+        if (left <= 0) return done();
+        timer = setTimeout(arm, Math.min(left, MAX_TIMER_MS));
+      };
+      // The timer is cleared on abort: a pending one would keep the process alive until it fires.
+      signal?.addEventListener('abort', done, { once: true });
+      arm();
+    }),
 };
 
 /** One HTTP response of the market API, kept verbatim. */

@@ -105,6 +105,11 @@ interface Failure {
   networkCode?: string;
   body?: Buffer;
   retryAfterMs?: number;
+  /**
+   * False when retrying inside this call cannot help (the host does not resolve, nothing listens):
+   * the call fails at once, yet the error stays `retryable` so the platform's next delivery retries.
+   */
+  retryInCall?: boolean;
 }
 
 interface Success {
@@ -223,9 +228,11 @@ function classifyResponse(
   };
   const what = envelope
     ? `HTTP ${status} (${describeEnvelope(envelope)})`
-    : parsed.ok || text.trim() === ''
+    : parsed.ok
       ? `HTTP ${status}`
-      : `HTTP ${status} with a non-JSON body "${oneLine(text, 80)}"`;
+      : text.trim() === ''
+        ? `HTTP ${status} with an empty body`
+        : `HTTP ${status} with a non-JSON body "${oneLine(text, 80)}"`;
 
   if (status === 429 || Number(envelope?.errorCode) === 429) {
     return {
@@ -275,6 +282,13 @@ function classifyResponse(
   return { ok: true, json: parsed.value };
 }
 
+/**
+ * Network errors that another attempt seconds later will not fix: the name does not resolve, or
+ * nothing answers at the address. Spending the retry budget (minutes) on them only hides the cause.
+ * EAI_AGAIN (a DNS server that did not answer) and resets stay ordinary transient errors.
+ */
+const UNREACHABLE = new Set(['ENOTFOUND', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH']);
+
 function networkFailure(error: unknown, timeoutMs: number): Failure {
   // got's error objects hold the request options, headers (and so the API key) included; only
   // their code and message are kept, never the object itself as `cause`.
@@ -283,6 +297,16 @@ function networkFailure(error: unknown, timeoutMs: number): Failure {
       code: 'coingecko_timeout',
       retryable: true,
       summary: `no response within ${timeoutMs}ms`,
+      networkCode: error.code,
+    };
+  }
+  if (error instanceof RequestError && error.code !== undefined && UNREACHABLE.has(error.code)) {
+    return {
+      code: 'coingecko_unreachable',
+      retryable: true,
+      retryInCall: false,
+      summary: `cannot reach the API (${error.code}: ${error.message})`,
+      hint: 'Check the network connection and COINGECKO_BASE_URL.',
       networkCode: error.code,
     };
   }
@@ -459,7 +483,7 @@ export function createCoinGeckoClient(options: CoinGeckoClientOptions): MarketSo
           fetchedAt: done.toISOString(),
         };
       }
-      if (!outcome.retryable) throw toError(outcome, where, attempts, page);
+      if (!outcome.retryable || outcome.retryInCall === false) throw toError(outcome, where, attempts, page);
 
       const delayMs = outcome.retryAfterMs ?? fullJitterDelay(attempts, random, backoff);
       // The throttle may hold the next attempt longer than the backoff; the budget counts both.

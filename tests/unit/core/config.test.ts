@@ -61,6 +61,22 @@ describe('parseConfig', () => {
     expect((error as ConfigError).retryable).toBe(false);
   });
 
+  it('names the value it could not use, but never the key', () => {
+    const problems = (values: Record<string, string>) => {
+      try {
+        parseConfig({ PIPELINE_ENGINE: 'local', ...values });
+      } catch (e) {
+        return (e as ConfigError).problems.join('\n');
+      }
+      return '';
+    };
+    expect(problems({ COIN_LIMIT: 'abc' })).toMatch(/^COIN_LIMIT: .* \(got "abc"\)$/);
+    expect(problems({ COINGECKO_PLAN: 'gold', COINGECKO_API_KEY: 'secret-key' })).toContain('(got "gold")');
+    expect(problems({ COINGECKO_BASE_URL: 'not a url', COINGECKO_API_KEY: 'secret-key' })).not.toContain(
+      'secret-key',
+    );
+  });
+
   it('exposes exactly the variables it reads', () => {
     expect(CONFIG_KEYS).toEqual(expect.arrayContaining(['COINGECKO_PLAN', 'RAW_BUCKET', 'CADENCE_MINUTES']));
     expect(() => parseConfig({ PIPELINE_ENGINE: 'local', UNRELATED: 'x' })).not.toThrow();

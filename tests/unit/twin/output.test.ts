@@ -34,15 +34,24 @@ describe('CLI output', () => {
     ]);
   });
 
-  it('renders aligned tables and readable cells', () => {
+  it('renders aligned tables with numbers on the right', () => {
     expect(
       table([
         { a: 1, bb: 'x' },
         { a: 22.123456789, bb: null },
       ]),
-    ).toBe('a          bb\n---------  --\n1          x\n22.123457');
+    ).toBe('        a  bb\n---------  --\n        1  x\n22.123457');
     expect(table([])).toBe('(no rows)');
+  });
+
+  it('shows numbers, times and dates as people read them', () => {
+    expect(formatCell(1234567)).toBe('1,234,567');
+    expect(formatCell(2.839e-9)).toBe('0.000000002839');
+    expect(formatCell(97123.456)).toBe('97,123.456');
+    expect(formatCell(1_873_456_789_012.5)).toBe('1.873T');
+    expect(formatCell(-0.0421)).toBe('-0.0421');
     expect(formatCell(new Date('2026-11-21T05:00:00Z'))).toBe('2026-11-21T05:00:00Z');
+    expect(formatCell('2026-11-21')).toBe('2026-11-21');
     expect(age(new Date('2026-11-21T05:00:00Z'), new Date('2026-11-21T05:30:00Z'))).toBe('30 min');
   });
 });

@@ -1,4 +1,4 @@
-import type { Clock } from '../../../functions/src/core/ports.js';
+import { systemClock, type Clock } from '../../../functions/src/core/ports.js';
 import { assertScheduleFitsCadence, nextFireTimes, runOnSchedule } from '../../../twin/src/scheduler.js';
 
 /** A clock whose sleep advances time instantly. */
@@ -26,12 +26,49 @@ describe('twin scheduler', () => {
     expect(() => nextFireTimes('every hour', new Date(), 1)).toThrow(/invalid cron schedule "every hour"/);
   });
 
-  it('refuses a schedule that fires off the slot boundaries', () => {
+  it('accepts a schedule that fires at most once per slot, on the boundary or not', () => {
     expect(() => assertScheduleFitsCadence('*/15 * * * *', 15, new Date())).not.toThrow();
     expect(() => assertScheduleFitsCadence('0 * * * *', 15, new Date())).not.toThrow();
+    expect(() => assertScheduleFitsCadence('7 * * * *', 15, new Date())).not.toThrow();
     expect(() => assertScheduleFitsCadence('*/10 * * * *', 15, new Date())).toThrow(
-      /not on a 15-minute slot boundary/,
+      /fires more than once in the 15-minute slot/,
     );
+    expect(() => assertScheduleFitsCadence('* * * * *', 15, new Date())).toThrow(/more than once/);
+  });
+
+  it('stops sleeping, and clears its timer, the moment it is aborted', async () => {
+    const controller = new AbortController();
+    const armed: { delay: number; cleared: boolean; handle: unknown }[] = [];
+    const { setTimeout: realSet, clearTimeout: realClear } = globalThis;
+    const spySet = ((fn: () => void, delay: number) => {
+      const handle = realSet(fn, delay);
+      armed.push({ delay, cleared: false, handle });
+      return handle;
+    }) as typeof setTimeout;
+    globalThis.setTimeout = spySet;
+    globalThis.clearTimeout = ((handle: NodeJS.Timeout) => {
+      for (const a of armed) if (a.handle === handle) a.cleared = true;
+      realClear(handle);
+    }) as typeof clearTimeout;
+    let woke = false;
+    let sleeping: Promise<unknown>;
+    try {
+      // 30 days: beyond setTimeout's 2^31-1 ms, which would otherwise fire at once.
+      sleeping = systemClock.sleep(30 * 86_400_000, controller.signal).then(() => (woke = true));
+    } finally {
+      globalThis.setTimeout = realSet;
+    }
+    try {
+      await new Promise((r) => setTimeout(r, 50));
+      expect(woke).toBe(false);
+      expect(armed.map((a) => a.delay)).toEqual([2 ** 31 - 1]);
+    } finally {
+      controller.abort();
+      await sleeping;
+      globalThis.clearTimeout = realClear;
+    }
+    // A timer left armed would keep `start` alive after Ctrl-C until it fired.
+    expect(armed.every((a) => a.cleared)).toBe(true);
   });
 
   it('ticks at each fire time, never overlapping, until aborted', async () => {

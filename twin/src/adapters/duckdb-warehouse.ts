@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
   DuckDBInstance,
@@ -28,6 +29,14 @@ const STAGING = {
   date: { table: dimDate, name: '_stg_date' },
   rejected: { table: opsRejectedRecord, name: '_stg_rejected' },
 } as const;
+
+const READ_ONLY_LOCKED_DOWN = {
+  access_mode: 'READ_ONLY',
+  enable_external_access: 'false',
+  autoinstall_known_extensions: 'false',
+  autoload_known_extensions: 'false',
+  lock_configuration: 'true',
+};
 
 const cols = (t: TableDef) => t.columns.map((c) => c.name).join(', ');
 
@@ -62,8 +71,11 @@ export class DuckDbWarehouse implements Warehouse {
   }
 
   /**
-   * Opens an existing warehouse read-only (for `status` and `query`): DuckDB refuses every write,
-   * so a query can never change the data.
+   * Opens an existing warehouse read-only and locked down (for `status`, `query`, dashboards).
+   * DuckDB's read-only mode protects only the database file: `COPY ... TO` could still overwrite it
+   * or a lake object, `read_text` or `glob` could read any file, `INSTALL` could download. External
+   * access off, extensions neither installed nor loaded on demand, and the configuration locked so a
+   * statement cannot turn any of that back on: the connection can only read this database.
    */
   static async openReadOnly(path: string): Promise<DuckDbWarehouse> {
     if (!existsSync(path)) {
@@ -82,7 +94,7 @@ export class DuckDbWarehouse implements Warehouse {
     try {
       // No TimeZone setting: it needs the ICU extension, which cannot be downloaded offline. TIMESTAMP
       // columns hold UTC and every time is bound from JS, so the session zone never matters.
-      instance = await DuckDBInstance.create(path, readOnly ? { access_mode: 'READ_ONLY' } : {});
+      instance = await DuckDBInstance.create(path, readOnly ? READ_ONLY_LOCKED_DOWN : {});
     } catch (e) {
       const message = (e as Error).message;
       const hint = /lock/i.test(message)
@@ -233,8 +245,53 @@ export class DuckDbWarehouse implements Warehouse {
    * Read-only query for the CLI and dashboards: rows as plain JS values (BIGINT as number when
    * exact, TIMESTAMP as Date, DATE as YYYY-MM-DD).
    */
-  query(sql: string, params: Record<string, string | number> = {}): Promise<Record<string, unknown>[]> {
-    return this.serialised(() => this.select(sql, params));
+  query(
+    sql: string,
+    params: Record<string, string | number> = {},
+    options: { timeoutMs?: number } = {},
+  ): Promise<Record<string, unknown>[]> {
+    return this.serialised(async () => {
+      if (options.timeoutMs === undefined) return this.select(sql, params);
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        this.connection.interrupt();
+      }, options.timeoutMs);
+      try {
+        return await this.select(sql, params);
+      } catch (error) {
+        if (!timedOut) throw error;
+        throw new LoadError(`query stopped after ${options.timeoutMs / 1000} s (its time limit)`, {
+          code: 'query_timeout',
+          retryable: false,
+        });
+      } finally {
+        clearTimeout(timer);
+      }
+    });
+  }
+
+  /**
+   * Publishes a consistent copy of the warehouse at `target` for readers while this process holds
+   * the file (DuckDB lets one process open a file for writing and no one else in). DuckDB writes the
+   * copy itself, between this process's writes, and it is renamed into place so a reader never
+   * opens a half-written one. The file is never copied by hand: opening and closing it from this
+   * process would release DuckDB's POSIX lock on it, letting a second writer in.
+   */
+  publishSnapshot(target: string): Promise<void> {
+    return this.serialised(async () => {
+      const partial = `${target}.partial`;
+      await rm(partial, { force: true });
+      await rm(`${partial}.wal`, { force: true });
+      const [row] = (await this.select('select current_database() as name', {})) as { name: string }[];
+      await this.connection.run(`ATTACH ${sqlText(partial)} AS snapshot_copy`);
+      try {
+        await this.connection.run(`COPY FROM DATABASE "${row!.name.replaceAll('"', '""')}" TO snapshot_copy`);
+      } finally {
+        await this.connection.run('DETACH snapshot_copy');
+      }
+      await rename(partial, target);
+    });
   }
 
   private async select(
@@ -242,9 +299,16 @@ export class DuckDbWarehouse implements Warehouse {
     params: Record<string, string | number>,
   ): Promise<Record<string, unknown>[]> {
     const reader = await this.connection.runAndReadAll(sql, params);
+    // The JS conversion turns DATE into a midnight Date, which would print as a timestamp.
+    const names = reader.columnNames();
+    const dates = new Set(names.filter((_, i) => reader.columnType(i).toString() === 'DATE'));
     return reader
       .getRowObjectsJS()
-      .map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, toPlain(v)])));
+      .map((row) =>
+        Object.fromEntries(
+          Object.entries(row).map(([k, v]) => [k, dates.has(k) ? toDateText(v) : toPlain(v)]),
+        ),
+      );
   }
 
   async close(): Promise<void> {
@@ -293,6 +357,12 @@ function appendValue(
     case 'TIMESTAMP':
       return appender.appendTimestamp(ts(value as Date));
   }
+}
+
+const sqlText = (text: string) => `'${text.replaceAll("'", "''")}'`;
+
+function toDateText(value: unknown): unknown {
+  return value instanceof Date ? value.toISOString().slice(0, 10) : value;
 }
 
 /** Keys are 53-bit by construction, so BIGINTs fit a JS number; anything larger stays exact as text. */

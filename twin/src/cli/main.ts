@@ -1,13 +1,16 @@
+import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../../functions/src/config.js';
 import { describeError } from '../../../functions/src/core/errors.js';
-import { openMarket, parseSourceSpec } from '../market-source.js';
+import { openMarket, parseSourceSpec, type SourceSpec } from '../market-source.js';
+import { assertScheduleFitsCadence } from '../scheduler.js';
 import { Twin } from '../twin.js';
 import { twinConfig } from './context.js';
-import { consoleLogger, toJson } from './output.js';
+import { clientProgressPrinter, consoleLogger, toJson } from './output.js';
 import { runCommand } from './run-command.js';
 import { startCommand } from './start-command.js';
-import { queryCommand, statusCommand } from './status-command.js';
+import { QUERY_TIMEOUT_SECONDS, queryCommand, statusCommand } from './status-command.js';
+import { UsageError } from './usage-error.js';
 
 const USAGE = `crypto-pipeline: the crypto market pipeline's local twin
 
@@ -16,8 +19,8 @@ usage: crypto-pipeline <command> [options]
 commands:
   run     [--source S] [--slot ISO]   one run (replay:DIR: one run per saved file)
   start   [--source S] [--schedule C] run now, then on the cron schedule until Ctrl-C
-  status  [--json]                    recent runs, row counts, freshness, dead letters
-  query   "SQL" [--json]              read-only SQL on the local warehouse
+  status                              recent runs, row counts, freshness, gaps, dead letters
+  query   "SQL" [--timeout SECONDS]   read-only SQL on the local warehouse
   redrive                             deliver dead-lettered events again
   ping    [--source S]                check that the market API answers (and the key is accepted)
 
@@ -28,109 +31,234 @@ options:
   --schedule CRON                     unix-cron, UTC (default: every cadence, "*/15 * * * *")
   --cadence MINUTES                   slot length (default 15, env CADENCE_MINUTES)
   --data-dir DIR                      lake, events and warehouse (default .data, env PIPELINE_DATA_DIR)
-  --json                              machine-readable output
+  --timeout SECONDS                   stop a query after this long (default ${QUERY_TIMEOUT_SECONDS})
+  --json                              machine-readable output (shapes: README.md)
   --verbose                           log every pipeline step to stderr
 
+Exit codes: 0 done, 1 the work failed, 2 bad usage or configuration.
 Other settings come from the environment (COINGECKO_PLAN, COINGECKO_API_KEY, COIN_LIMIT, ...),
 see README.md.`;
 
+const OPTIONS = {
+  source: { type: 'string' },
+  slot: { type: 'string' },
+  schedule: { type: 'string' },
+  cadence: { type: 'string' },
+  'data-dir': { type: 'string' },
+  timeout: { type: 'string' },
+  json: { type: 'boolean' },
+  verbose: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+type OptionName = keyof typeof OPTIONS;
+
+/** Which options each command takes, and whether it takes SQL: anything else is a usage error. */
+const COMMANDS: Record<string, { options: OptionName[]; positionals?: 'sql' }> = {
+  run: { options: ['source', 'slot', 'cadence', 'data-dir', 'json', 'verbose'] },
+  start: { options: ['source', 'schedule', 'cadence', 'data-dir', 'json', 'verbose'] },
+  status: { options: ['data-dir', 'json'] },
+  query: { options: ['data-dir', 'timeout', 'json'], positionals: 'sql' },
+  redrive: { options: ['data-dir', 'json', 'verbose'] },
+  ping: { options: ['source', 'json', 'verbose'] },
+};
+
+/** Where the CLI writes; tests pass their own. */
+export interface CliIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  /** Called by `start` with an AbortSignal to stop on Ctrl-C / SIGTERM. */
+  onStop?: (stop: () => void) => () => void;
+}
+
+const consoleIo: CliIo = {
+  out: (line) => console.log(line),
+  err: (line) => console.error(line),
+};
+
 /** Parses argv and runs a command; resolves to the process exit code. */
-export async function main(argv: string[], env: Record<string, string | undefined>): Promise<number> {
-  const out = (line: string) => console.log(line);
+export async function main(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  io: CliIo = consoleIo,
+): Promise<number> {
+  try {
+    return await dispatch(argv, env, io);
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof ConfigError) {
+      io.err(`error: ${error.message}`);
+      return 2;
+    }
+    io.err(`error: ${describeError(error).message}`);
+    return 1;
+  }
+}
+
+function usage(message: string): never {
+  throw new UsageError(`${message}\n\n${USAGE}`);
+}
+
+async function dispatch(argv: string[], env: Record<string, string | undefined>, io: CliIo): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        source: { type: 'string' },
-        slot: { type: 'string' },
-        schedule: { type: 'string' },
-        cadence: { type: 'string' },
-        'data-dir': { type: 'string' },
-        json: { type: 'boolean', default: false },
-        verbose: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
   } catch (e) {
-    console.error(`error: ${(e as Error).message}\n\n${USAGE}`);
-    return 2;
+    usage((e as Error).message);
   }
   const { values, positionals } = parsed;
   const [command, ...rest] = positionals;
   if (values.help || !command) {
-    out(USAGE);
+    (command || values.help ? io.out : io.err)(USAGE);
     return command || values.help ? 0 : 2;
   }
-  const logger = consoleLogger(values.verbose);
-  try {
-    const cadence = values.cadence === undefined ? undefined : Number(values.cadence);
-    if (cadence !== undefined && !Number.isInteger(cadence))
-      throw new Error('--cadence must be a whole number of minutes');
-    const config = twinConfig(env, { dataDir: values['data-dir'], cadenceMinutes: cadence });
-    const source = parseSourceSpec(values.source ?? 'simulator');
-    switch (command) {
-      case 'run': {
-        let slot: Date | undefined;
-        if (values.slot !== undefined) {
-          slot = new Date(values.slot);
-          if (Number.isNaN(slot.getTime()))
-            throw new Error(`--slot must be an ISO 8601 time, got ${values.slot}`);
-        }
-        return await runCommand({ config, source, slot, json: values.json, logger, out });
-      }
-      case 'start': {
-        const controller = new AbortController();
-        const stop = () => controller.abort();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-        const schedule = values.schedule ?? env.SCHEDULE ?? `*/${config.cadenceMinutes} * * * *`;
-        return await startCommand({ config, source, schedule, logger, out, signal: controller.signal });
-      }
-      case 'status':
-        return await statusCommand(config, { json: values.json, out });
-      case 'query': {
+  const spec = COMMANDS[command];
+  if (!spec) usage(`unknown command ${JSON.stringify(command)}`);
+  const given = (Object.keys(values) as OptionName[]).filter((o) => values[o] !== undefined);
+  const stray = given.find((o) => !spec.options.includes(o));
+  if (stray) usage(`${command} does not take --${stray}`);
+  if (!spec.positionals && rest.length > 0)
+    usage(`${command} takes no arguments, got ${JSON.stringify(rest.join(' '))}`);
+
+  const json = values.json ?? false;
+  const verbose = values.verbose ?? false;
+  const logger = consoleLogger(verbose, io.err);
+  const dataDir = values['data-dir'];
+
+  switch (command) {
+    case 'status':
+    case 'query':
+    case 'redrive': {
+      const config = twinConfig(env, { dataDir }, { kind: 'data-only' });
+      const read = { json, out: io.out, note: io.err };
+      if (command === 'status') return statusCommand(config.dataDir, read);
+      if (command === 'query') {
         const sql = rest.join(' ').trim();
         if (!sql)
-          throw new Error(
-            'query needs SQL, e.g. crypto-pipeline query "select count(*) from fact_market_snapshot"',
-          );
-        return await queryCommand(config, sql, { json: values.json, out });
+          usage('query needs SQL, e.g. crypto-pipeline query "select count(*) from fact_market_snapshot"');
+        return queryCommand(config.dataDir, sql, {
+          ...read,
+          timeoutSeconds: positiveNumber('timeout', values.timeout),
+        });
       }
-      case 'redrive': {
-        const twin = await Twin.open({ config, logger });
-        try {
-          const n = await twin.bus.redrive();
-          await twin.settle();
-          const left = (await twin.bus.deadLetters()).length;
-          out(
-            values.json
-              ? toJson({ redriven: n, stillDeadLettered: left })
-              : `redelivered ${n} event(s); ${left} still dead-lettered`,
-          );
-          return left === 0 ? 0 : 1;
-        } finally {
-          await twin.close();
-        }
+      const twin = await Twin.open({ config, logger, publishSnapshots: true });
+      try {
+        const n = await twin.bus.redrive();
+        await twin.settle();
+        const left = (await twin.bus.deadLetters()).length;
+        io.out(
+          json
+            ? toJson({ redriven: n, stillDeadLettered: left })
+            : `redelivered ${n} event(s); ${left} still dead-lettered`,
+        );
+        return left === 0 ? 0 : 1;
+      } finally {
+        await twin.close();
       }
-      case 'ping': {
-        const market = await openMarket(source, config.coingecko);
-        try {
-          await market.source.ping();
-          out(`${market.source.description}: ok`);
-          return 0;
-        } finally {
-          await market.close();
-        }
-      }
-      default:
-        console.error(`error: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
-        return 2;
     }
-  } catch (error) {
-    const message = error instanceof ConfigError ? error.message : describeError(error).message;
-    console.error(`error: ${message}`);
-    return error instanceof ConfigError ? 2 : 1;
+    case 'ping': {
+      const source = sourceOption(values.source);
+      const config = twinConfig(env, {}, { kind: 'market-only', source });
+      const market = await openMarket(source, config.coingecko, {
+        onProgress: clientProgressPrinter(logger),
+      });
+      try {
+        const started = Date.now();
+        await market.source.ping();
+        const ms = Date.now() - started;
+        io.out(
+          json
+            ? toJson({ source: market.source.description, ok: true, durationMs: ms })
+            : `${market.source.description}: ok (${ms} ms)`,
+        );
+        return 0;
+      } finally {
+        await market.close();
+      }
+    }
+    case 'run':
+    case 'start': {
+      const source = sourceOption(values.source);
+      const cadenceMinutes = positiveNumber('cadence', values.cadence);
+      if (cadenceMinutes !== undefined && !Number.isInteger(cadenceMinutes))
+        usage(`--cadence must be a whole number of minutes, got ${JSON.stringify(values.cadence)}`);
+      const config = twinConfig(env, { dataDir, cadenceMinutes }, { kind: 'pipeline', source });
+      if (command === 'run') {
+        const slot = values.slot === undefined ? undefined : new Date(values.slot);
+        if (slot && Number.isNaN(slot.getTime()))
+          usage(
+            `--slot must be an ISO 8601 time such as 2026-11-21T05:00:00Z, got ${JSON.stringify(values.slot)}`,
+          );
+        return runCommand({ config, source, slot, json, logger, verbose, out: io.out });
+      }
+      const schedule = values.schedule ?? env.SCHEDULE ?? `*/${config.cadenceMinutes} * * * *`;
+      try {
+        assertScheduleFitsCadence(schedule, config.cadenceMinutes, new Date());
+      } catch (e) {
+        usage((e as Error).message);
+      }
+      const controller = new AbortController();
+      const release = (io.onStop ?? processStop(io))(() => controller.abort());
+      try {
+        return await startCommand({
+          config,
+          source,
+          schedule,
+          json,
+          logger,
+          verbose,
+          out: io.out,
+          signal: controller.signal,
+        });
+      } finally {
+        release();
+      }
+    }
   }
+  return usage(`unknown command ${JSON.stringify(command)}`);
+}
+
+function sourceOption(text: string | undefined): SourceSpec {
+  let source: SourceSpec;
+  try {
+    source = parseSourceSpec(text ?? 'simulator');
+  } catch (e) {
+    usage((e as Error).message);
+  }
+  if (source.kind === 'replay' && !statSync(source.dir, { throwIfNoEntry: false })?.isDirectory())
+    usage(`--source replay:${source.dir}: no such folder`);
+  return source;
+}
+
+function positiveNumber(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n <= 0)
+    usage(`--${name} must be a positive number, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+/**
+ * Ctrl-C or SIGTERM once: finish the run in flight, then stop. Twice: stop at once; the load in
+ * flight is rolled back (DuckDB never commits half a transaction) and its event redelivered on the
+ * next start.
+ */
+function processStop(io: CliIo) {
+  return (stop: () => void): (() => void) => {
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals += 1;
+      if (signals === 1) {
+        io.err(`${signal}: stopping after the run in flight (again to stop at once)`);
+        stop();
+        return;
+      }
+      io.err(`${signal}: stopping now; the run in flight is rolled back and redelivered on the next start`);
+      process.exit(130);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    return () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    };
+  };
 }

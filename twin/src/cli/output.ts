@@ -2,35 +2,53 @@ import type { Logger, Severity } from '../../../functions/src/core/logger.js';
 import type { ClientProgress } from '../../../functions/src/extract/coingecko-client.js';
 
 /** Human-readable logger for the CLI: warnings and errors to stderr; INFO only with --verbose. */
-export function consoleLogger(verbose: boolean): Logger {
+export function consoleLogger(
+  verbose: boolean,
+  err: (line: string) => void = (line) => console.error(line),
+): Logger {
   return {
     log(severity: Severity, message: string) {
-      if (severity === 'ERROR' || severity === 'WARNING')
-        console.error(`${severity.toLowerCase()}: ${message}`);
-      else if (verbose) console.error(`${severity.toLowerCase()}: ${message}`);
+      if (verbose || severity === 'ERROR' || severity === 'WARNING')
+        err(`${severity.toLowerCase()}: ${message}`);
     },
   };
 }
 
-/** Renders rows as an aligned text table (the CLI's default output; --json prints JSON instead). */
+/**
+ * Renders rows as an aligned text table (the CLI's default output; --json prints JSON instead).
+ * Number columns are right-aligned so magnitudes line up.
+ */
 export function table(rows: Record<string, unknown>[]): string {
   if (rows.length === 0) return '(no rows)';
   const columns = Object.keys(rows[0]!);
+  const numeric = columns.map((c) =>
+    rows.every((r) => r[c] === null || r[c] === undefined || typeof r[c] === 'number'),
+  );
   const cells = rows.map((r) => columns.map((c) => formatCell(r[c])));
-  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
+  // A loop, not Math.max(...spread): a query may return more rows than the stack has room for.
+  const widths = columns.map((c, i) => cells.reduce((w, row) => Math.max(w, row[i]!.length), c.length));
   const line = (values: string[]) =>
     values
-      .map((v, i) => v.padEnd(widths[i]!))
+      .map((v, i) => (numeric[i] ? v.padStart(widths[i]!) : v.padEnd(widths[i]!)))
       .join('  ')
       .trimEnd();
   return [line(columns), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
 }
 
+const grouped = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+// Significant digits, never exponent notation: a 2.839e-9 price reads 0.000000002839.
+const precise = new Intl.NumberFormat('en-US', { maximumSignificantDigits: 8 });
+const compact = new Intl.NumberFormat('en-US', { notation: 'compact', maximumSignificantDigits: 4 });
+
+/** One value as the tables show it: grouped integers, compact billions, UTC times, plain dates. */
 export function formatCell(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (value instanceof Date) return value.toISOString().replace('.000Z', 'Z');
-  if (typeof value === 'number')
-    return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(8)));
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return String(value);
+    if (Number.isInteger(value)) return grouped.format(value);
+    return Math.abs(value) >= 1e9 ? compact.format(value) : precise.format(value);
+  }
   if (typeof value === 'object') return JSON.stringify(value);
   return String(value);
 }

@@ -1,63 +1,73 @@
 import type { PipelineConfig } from '../../../functions/src/config.js';
 import type { Logger } from '../../../functions/src/core/logger.js';
 import { systemClock } from '../../../functions/src/core/ports.js';
-import { openMarket, type SourceSpec } from '../market-source.js';
-import { assertScheduleFitsCadence, nextFireTimes, runOnSchedule } from '../scheduler.js';
-import { Twin } from '../twin.js';
-import { clientProgressPrinter } from './output.js';
-import { describeError } from '../../../functions/src/core/errors.js';
+import type { SourceSpec } from '../market-source.js';
+import { findGaps, readScheduleRecord, recordSchedule } from '../schedule-gaps.js';
+import { nextFireTimes, runOnSchedule } from '../scheduler.js';
+import type { Twin } from '../twin.js';
+import { withPipeline } from './pipeline-session.js';
+import { describeRun, oneRun, runFailed } from './run-report.js';
 
 export interface StartOptions {
   config: PipelineConfig;
   source: SourceSpec;
+  /** Checked by the caller (assertScheduleFitsCadence). */
   schedule: string;
+  json: boolean;
   logger: Logger;
+  /** False: the pipeline's own log is left out (the run sentences say it); default true. */
+  verbose?: boolean;
   out: (line: string) => void;
+  /** Aborts between runs: the run in flight finishes first. */
   signal: AbortSignal;
 }
 
 /**
  * `crypto-pipeline start`: runs the current slot at once (so a newcomer sees data straight away;
- * it is idempotent), then one run per scheduled time until stopped (Ctrl-C).
+ * it is idempotent), then one run per scheduled time until stopped (Ctrl-C or SIGTERM).
  */
 export async function startCommand(options: StartOptions): Promise<number> {
-  const { config, out, signal } = options;
-  assertScheduleFitsCadence(options.schedule, config.cadenceMinutes, new Date());
-  const market = await openMarket(options.source, config.coingecko, {
-    onProgress: clientProgressPrinter(options.logger),
-  });
-  const twin = await Twin.open({ config, market: market.source, logger: options.logger });
-  const tick = async (time: Date) => {
-    market.simulator?.setTime(time);
-    try {
-      const e = await twin.extract(time);
-      await twin.settle();
-      const l = twin.loads.findLast((x) => x.runId === e.runId);
+  const { config, out, signal, json } = options;
+  return withPipeline(options, async ({ twin, market }) => {
+    await reportMissedSlots(twin, options);
+    recordSchedule(config.dataDir, options.schedule, config.cadenceMinutes, new Date());
+    const tick = async (time: Date) => {
+      market.simulator?.setTime(time);
+      const result = await oneRun(twin, time.toISOString(), time);
+      const at = new Date().toISOString();
       out(
-        `${new Date().toISOString()} ${e.runId}: ${e.status} ${e.records} records; ` +
-          (l
-            ? `${l.status} ${l.factRowsInserted} rows, ${l.rejected} rejected`
-            : 'load pending (see status)'),
+        json ? JSON.stringify({ at, ...result, failed: runFailed(result) }) : `${at} ${describeRun(result)}`,
       );
-    } catch (error) {
-      await twin.settle();
+    };
+    const [next] = nextFireTimes(options.schedule, new Date(), 1);
+    if (!json) {
       out(
-        `${new Date().toISOString()} run for ${time.toISOString()} FAILED: ${describeError(error).message}`,
+        `running ${options.source.kind} on schedule "${options.schedule}" (UTC, ${config.cadenceMinutes}-minute slots), ` +
+          `data in ${config.dataDir}; next run ${next!.toISOString()}; Ctrl-C to stop`,
       );
     }
-  };
-  try {
-    const [next] = nextFireTimes(options.schedule, new Date(), 1);
-    out(
-      `running ${options.source.kind} on schedule "${options.schedule}" (UTC, ${config.cadenceMinutes}-minute slots), ` +
-        `data in ${config.dataDir}; next run ${next!.toISOString()}; Ctrl-C to stop`,
-    );
     await tick(new Date());
     await runOnSchedule({ cron: options.schedule, clock: systemClock, signal, tick });
-    out('stopped');
+    if (!json) out('stopped');
     return 0;
-  } finally {
-    await twin.close();
-    await market.close();
-  }
+  });
+}
+
+/**
+ * Says which slots of the schedule the last `start` kept went without a run (the process was
+ * stopped or killed). They are not fetched now: the market API answers with today's prices, which
+ * would be stored under an old slot's time.
+ */
+async function reportMissedSlots(twin: Twin, options: StartOptions): Promise<void> {
+  const record = readScheduleRecord(options.config.dataDir);
+  if (!record) return;
+  const rows = await twin.warehouse.query('select slot_ts from ops_run');
+  const slots = new Set(rows.map((r) => (r.slot_ts as Date).getTime()));
+  const gaps = findGaps(record, slots, new Date());
+  if (gaps.missingSlots === 0) return;
+  options.logger.log(
+    'WARNING',
+    `${gaps.missingSlots} slot(s) of schedule "${record.schedule}" since ${gaps.from} have no run ` +
+      `(newest: ${gaps.recent.join(', ')}); live prices cannot be fetched for past slots, so they stay gaps (see status)`,
+  );
 }

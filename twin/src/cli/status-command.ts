@@ -1,9 +1,17 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { PipelineConfig } from '../../../functions/src/config.js';
-import { DuckDbWarehouse } from '../adapters/duckdb-warehouse.js';
+import { openWarehouseReader, type WarehouseReading } from '../reading/warehouse-reader.js';
+import { findGaps, readScheduleRecord, type Gaps } from '../schedule-gaps.js';
 import { twinPaths } from '../twin.js';
 import { age, table, toJson } from './output.js';
+
+export interface ReadOptions {
+  json: boolean;
+  out: (line: string) => void;
+  /** Notes for people (where the data was read from) go to stderr, so stdout stays parseable. */
+  note: (line: string) => void;
+  now?: Date;
+}
 
 async function countFiles(dir: string): Promise<number> {
   try {
@@ -13,74 +21,126 @@ async function countFiles(dir: string): Promise<number> {
   }
 }
 
-/** `crypto-pipeline status`: recent runs, row counts, freshness, undelivered and dead-lettered events. */
-export async function statusCommand(
-  config: PipelineConfig,
-  options: { json: boolean; out: (line: string) => void; now?: Date },
-): Promise<number> {
-  const paths = twinPaths(config.dataDir);
-  const warehouse = await DuckDbWarehouse.openReadOnly(paths.warehouse);
+/** Opens the warehouse for reading and says so when a running pipeline's copy is what is read. */
+async function read<T>(
+  dataDir: string,
+  options: ReadOptions,
+  work: (reading: WarehouseReading) => Promise<T>,
+): Promise<T> {
+  const reading = await openWarehouseReader(dataDir);
   try {
-    const counts = (
+    if (reading.source === 'snapshot' && reading.snapshotAt) {
+      const now = options.now ?? new Date();
+      options.note(
+        `note: a running pipeline holds the warehouse; reading the copy it published ` +
+          `${age(reading.snapshotAt, now)} ago`,
+      );
+    }
+    return await work(reading);
+  } finally {
+    await reading.close();
+  }
+}
+
+/** `crypto-pipeline status`: recent runs, row counts, freshness, gaps, undelivered and dead-lettered events. */
+export async function statusCommand(dataDir: string, options: ReadOptions): Promise<number> {
+  const paths = twinPaths(dataDir);
+  const now = options.now ?? new Date();
+  return read(dataDir, options, async ({ warehouse, source, snapshotAt }) => {
+    const tables = (
       await warehouse.query(`
         select 'fact_market_snapshot' as table_name, count(*) as row_count from fact_market_snapshot
         union all select 'dim_asset', count(*) from dim_asset
         union all select 'dim_date', count(*) from dim_date
         union all select 'ops_run', count(*) from ops_run
         union all select 'ops_rejected_record', count(*) from ops_rejected_record`)
-    ).map((r) => ({ table: r.table_name, rows: r.row_count }));
-    const runs = await warehouse.query(`
-      select run_id, status, records_in as "in", records_loaded as loaded, records_rejected as rejected,
-             coalesce(error_code, '') as error
-      from ops_run order by slot_ts desc, run_id desc limit 10`);
+    ).map((r) => ({ table: r.table_name as string, rows: r.row_count as number }));
+    const recentRuns = (
+      await warehouse.query(`
+        select run_id, slot_ts, status, records_in, records_loaded, records_rejected, error_code
+        from ops_run order by slot_ts desc, run_id desc limit 10`)
+    ).map((r) => ({
+      runId: r.run_id as string,
+      slotTs: r.slot_ts as Date,
+      status: r.status as string,
+      recordsIn: r.records_in as number | null,
+      recordsLoaded: r.records_loaded as number | null,
+      recordsRejected: r.records_rejected as number | null,
+      errorCode: (r.error_code as string | null) ?? null,
+    }));
     const [summary] = await warehouse.query(`
-      select count(*) filter (where status = 'loaded') as loaded_runs,
-             count(*) filter (where status = 'failed') as failed_runs,
-             max(slot_ts) filter (where status = 'loaded') as newest_slot
+      select count(*) filter (where status = 'loaded') as loaded,
+             count(*) filter (where status = 'failed') as failed,
+             max(slot_ts) filter (where status = 'loaded') as newest
       from ops_run`);
-    const newest = summary?.newest_slot instanceof Date ? summary.newest_slot : null;
-    const now = options.now ?? new Date();
-    const events = {
-      pending: await countFiles(join(paths.pubsub, 'pending')),
-      deadLettered: await countFiles(join(paths.pubsub, 'dead-letter')),
+    const newest = summary?.newest instanceof Date ? summary.newest : null;
+    const record = readScheduleRecord(dataDir);
+    let gaps: Gaps | null = null;
+    if (record) {
+      const slots = await warehouse.query('select slot_ts from ops_run');
+      gaps = findGaps(record, new Set(slots.map((r) => (r.slot_ts as Date).getTime())), now);
+    }
+    const status = {
+      dataDir,
+      readFrom: source,
+      snapshotAt: snapshotAt ?? null,
+      freshness: {
+        newestLoadedSlot: newest,
+        ageSeconds: newest ? Math.round((now.getTime() - newest.getTime()) / 1000) : null,
+      },
+      runs: { loaded: Number(summary?.loaded ?? 0), failed: Number(summary?.failed ?? 0) },
+      gaps,
+      events: {
+        pending: await countFiles(join(paths.pubsub, 'pending')),
+        deadLettered: await countFiles(join(paths.pubsub, 'dead-letter')),
+      },
+      tables,
+      recentRuns,
     };
     if (options.json) {
-      options.out(toJson({ dataDir: config.dataDir, tables: counts, recentRuns: runs, ...summary, events }));
+      options.out(toJson(status));
       return 0;
     }
-    options.out(`data dir: ${config.dataDir}`);
-    options.out(
+    const { out } = options;
+    out(`data dir: ${dataDir}`);
+    out(
       newest
         ? `freshness: newest loaded slot ${newest.toISOString()} (${age(newest, now)} ago)`
         : 'freshness: nothing loaded yet',
     );
-    options.out(`runs: ${summary?.loaded_runs ?? 0} loaded, ${summary?.failed_runs ?? 0} failed`);
-    options.out(
-      `events: ${events.pending} pending, ${events.deadLettered} dead-lettered${events.deadLettered ? ' (crypto-pipeline redrive)' : ''}`,
+    out(`runs: ${status.runs.loaded} loaded, ${status.runs.failed} failed`);
+    out(
+      gaps
+        ? `gaps: ${gaps.missingSlots} of ${gaps.expectedSlots} slot(s) of "${gaps.schedule}" since ${gaps.from} have no run` +
+            (gaps.recent.length ? ` (newest: ${gaps.recent.join(', ')})` : '')
+        : 'gaps: not checked (no schedule recorded yet: `start` records the one it keeps)',
     );
-    options.out('');
-    options.out(table(counts));
-    options.out('');
-    options.out('recent runs:');
-    options.out(table(runs));
+    const { pending, deadLettered } = status.events;
+    out(
+      `events: ${pending} pending, ${deadLettered} dead-lettered${deadLettered ? ' (crypto-pipeline redrive)' : ''}`,
+    );
+    out('');
+    out(table(tables));
+    out('');
+    out('recent runs:');
+    out(table(recentRuns));
     return 0;
-  } finally {
-    await warehouse.close();
-  }
+  });
 }
 
-/** `crypto-pipeline query "SQL"`: read-only SQL on the local warehouse. */
+/** How long `query` lets one statement run before stopping it. */
+export const QUERY_TIMEOUT_SECONDS = 60;
+
+/** `crypto-pipeline query "SQL"`: read-only SQL on the local warehouse, locked down and time-limited. */
 export async function queryCommand(
-  config: PipelineConfig,
+  dataDir: string,
   sql: string,
-  options: { json: boolean; out: (line: string) => void },
+  options: ReadOptions & { timeoutSeconds?: number },
 ): Promise<number> {
-  const warehouse = await DuckDbWarehouse.openReadOnly(twinPaths(config.dataDir).warehouse);
-  try {
-    const rows = await warehouse.query(sql);
+  return read(dataDir, options, async ({ warehouse }) => {
+    const timeoutMs = (options.timeoutSeconds ?? QUERY_TIMEOUT_SECONDS) * 1000;
+    const rows = await warehouse.query(sql, {}, { timeoutMs });
     options.out(options.json ? toJson(rows) : table(rows));
     return 0;
-  } finally {
-    await warehouse.close();
-  }
+  });
 }

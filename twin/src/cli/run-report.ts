@@ -1,0 +1,60 @@
+import { describeError } from '../../../functions/src/core/errors.js';
+import { runIdentity } from '../../../functions/src/core/run-identity.js';
+import type { ExtractSummary } from '../../../functions/src/extract/run-extract.js';
+import type { LoadSummary } from '../../../functions/src/load/run-load.js';
+import type { Twin } from '../twin.js';
+
+/** What one run did, end to end: extract, then the load its event triggered. */
+export interface RunResult {
+  label: string;
+  /** The run's identity; known even when the run failed before extracting (null: no slot known). */
+  runId: string | null;
+  extract?: ExtractSummary;
+  load?: LoadSummary;
+  /** Set when the run failed at any stage (the run table has it too). */
+  error?: string;
+}
+
+export const runFailed = (r: RunResult): boolean =>
+  r.error !== undefined || r.extract?.status === 'failed' || r.load?.status === 'rejected';
+
+/** One sentence per run, shared by `run` and `start` so both read the same. */
+export function describeRun(r: RunResult): string {
+  const head = `${r.runId ?? r.label}:`;
+  if (r.error) return `${head} FAILED ${r.error}`;
+  const e = r.extract!;
+  const extract =
+    e.status === 'already_extracted'
+      ? 'already in the lake (event re-published)'
+      : `extracted ${e.records} records in ${e.pages} page(s)`;
+  const l = r.load;
+  const load = !l
+    ? 'load did not complete (event dead-lettered: see `status`)'
+    : l.status === 'already_loaded'
+      ? 'already loaded, nothing written'
+      : l.status === 'rejected'
+        ? `load FAILED ${l.error?.message}`
+        : `loaded ${l.factRowsInserted} rows, rejected ${l.rejected} (duplicates ${l.duplicates}), ${l.assetVersionsInserted} new asset versions`;
+  return `${head} ${extract}; ${load}`;
+}
+
+/** The run id a slot gets, for reporting runs that failed before extract named them. */
+export function runIdFor(twin: Twin, time: Date): string {
+  return runIdentity(time, twin.config.vsCurrency, twin.config.cadenceMinutes).runId;
+}
+
+/** Extracts the slot containing `time` and waits for its load (or dead letter). */
+export async function oneRun(twin: Twin, label: string, time: Date): Promise<RunResult> {
+  const runId = runIdFor(twin, time);
+  const before = twin.loads.length;
+  let extract: ExtractSummary;
+  try {
+    extract = await twin.extract(time);
+  } catch (error) {
+    await twin.settle(); // the failure event still reaches the run table
+    return { label, runId, error: describeError(error).message };
+  }
+  await twin.settle();
+  const load = twin.loads.slice(before).findLast((l) => l.runId === extract.runId);
+  return { label, runId: extract.runId, extract, load };
+}

@@ -1,0 +1,87 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { floorToSlot } from '../../functions/src/core/run-identity.js';
+import { nextFireTimes } from './scheduler.js';
+
+/**
+ * Missed slots. A `start` killed before its lake write (or a laptop asleep) leaves a slot with no
+ * run at all, so nothing in the run table says it is missing. `start` records the schedule it keeps
+ * here; `status` compares that schedule's fire times with the runs that exist.
+ */
+export interface ScheduleRecord {
+  schedule: string;
+  cadenceMinutes: number;
+  /** When `start` began keeping this schedule: no slot before it is expected. */
+  since: string;
+}
+
+export const scheduleRecordPath = (dataDir: string) => join(dataDir, 'schedule.json');
+
+export function readScheduleRecord(dataDir: string): ScheduleRecord | undefined {
+  try {
+    const value = JSON.parse(readFileSync(scheduleRecordPath(dataDir), 'utf8')) as Partial<ScheduleRecord>;
+    if (typeof value.schedule !== 'string' || typeof value.cadenceMinutes !== 'number') return undefined;
+    if (typeof value.since !== 'string' || Number.isNaN(Date.parse(value.since))) return undefined;
+    return value as ScheduleRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Records the schedule `start` keeps; restarting with the same schedule keeps the original start. */
+export function recordSchedule(dataDir: string, schedule: string, cadenceMinutes: number, now: Date): void {
+  const previous = readScheduleRecord(dataDir);
+  const same = previous?.schedule === schedule && previous.cadenceMinutes === cadenceMinutes;
+  const record: ScheduleRecord = {
+    schedule,
+    cadenceMinutes,
+    since: same ? previous.since : now.toISOString(),
+  };
+  writeFileSync(scheduleRecordPath(dataDir), `${JSON.stringify(record, null, 2)}\n`);
+}
+
+export interface Gaps {
+  schedule: string;
+  cadenceMinutes: number;
+  /** The window checked: from the record's start (at most `windowDays` back) to now. */
+  from: string;
+  expectedSlots: number;
+  missingSlots: number;
+  /** The newest missing slots, newest first (at most `listed`). */
+  recent: string[];
+}
+
+const WINDOW_DAYS = 7;
+
+/**
+ * Slots the schedule fired for (over the last week at most) that have no run. A slot counts only
+ * once it is over: the run for the current slot may still be on its way.
+ */
+export function findGaps(record: ScheduleRecord, runSlots: ReadonlySet<number>, now: Date, listed = 5): Gaps {
+  const slotMs = record.cadenceMinutes * 60_000;
+  const from = new Date(Math.max(Date.parse(record.since), now.getTime() - WINDOW_DAYS * 86_400_000));
+  const expected = new Set<number>();
+  let cursor = new Date(from.getTime() - 1);
+  // Bounded walk: a week of minute-by-minute fires is ~10k, computed in batches.
+  for (let batch = 0; batch < 40; batch += 1) {
+    const fires = nextFireTimes(record.schedule, cursor, 500);
+    for (const fire of fires) {
+      if (fire.getTime() + slotMs > now.getTime()) return summarise();
+      expected.add(floorToSlot(fire, record.cadenceMinutes).getTime());
+    }
+    cursor = fires.at(-1)!;
+  }
+  return summarise();
+
+  function summarise(): Gaps {
+    const missing = [...expected].filter((slot) => !runSlots.has(slot)).sort((a, b) => b - a);
+    return {
+      schedule: record.schedule,
+      cadenceMinutes: record.cadenceMinutes,
+      from: from.toISOString(),
+      expectedSlots: expected.size,
+      missingSlots: missing.length,
+      recent: missing.slice(0, listed).map((t) => new Date(t).toISOString()),
+    };
+  }
+}
