@@ -128,6 +128,8 @@ describe('2, 11. a running pipeline: readers see its data, others fail fast, SIG
     const r = await spawnCli(['run', '--data-dir', dataDir]).exited;
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/another crypto-pipeline process has it open/);
+    // It closed what it opened (the market server) itself: the exit watchdog did not have to.
+    expect(r.stderr).not.toMatch(/left running/);
     expect(seconds(started)).toBeLessThan(20);
   }, 30_000);
 

@@ -179,12 +179,20 @@ describe('load behind the Functions Framework (Pub/Sub push)', () => {
     h.twin.warehouse.failpoint = () => {
       throw new Error('IO Error: disk full');
     };
+    // The framework reports each crash on console.error: expected here, so kept and asserted
+    // rather than printed as a stack trace in a passing run.
+    const crashes: unknown[] = [];
+    const consoleError = console.error;
+    console.error = (...args: unknown[]) => crashes.push(args[0]);
     try {
       await h.twin.extract(new Date('2026-11-23T00:00:00Z'));
       await h.twin.settle();
     } finally {
       h.twin.warehouse.failpoint = undefined;
+      console.error = consoleError;
     }
+    expect(crashes).toHaveLength(5);
+    expect(String(crashes[0])).toMatch(/LoadError: warehouse write failed: IO Error: disk full/);
     const [dead] = await h.twin.bus.deadLetters();
     expect(dead).toMatchObject({ attempts: 5, lastError: 'push endpoint answered 500' });
     expect(
