@@ -327,7 +327,7 @@ describe('wiring', () => {
     for (const v of views) {
       const query = get(v.inputs, 'view.query') as string;
       expect(query).not.toContain('{{');
-      expect(query).toContain(`${GCP_PROJECT}.crypto_market.`);
+      expect(query).toContain(`\`${GCP_PROJECT}\`.\`crypto_market\`.`);
       expect(get(v.inputs, 'view.useLegacySql')).toBe(false);
     }
   });
