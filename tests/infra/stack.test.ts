@@ -171,7 +171,7 @@ describe('security posture (ARCHITECTURE.md §5)', () => {
       (g) => g.inputs.role === 'roles/resourcemanager.projectIamAdmin',
     )!;
     expect(get(iamAdmin.inputs, 'condition.expression')).toBe(
-      "api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly(['roles/bigquery.jobUser', 'roles/logging.logWriter'])",
+      "api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly(['roles/bigquery.jobUser', 'roles/logging.logWriter', 'roles/storage.objectViewer'])",
     );
     // actAs only on the accounts the deployment runs things as, never project-wide.
     const actAs = held.filter((g) => g.role === 'roles/iam.serviceAccountUser');
@@ -419,6 +419,8 @@ describe('the posture check fails when the stack is weakened (mutation tests)', 
   const iam = (type: string, inputs: Json): Recorded => ({
     type,
     name: 'mutant',
+    urn: 'urn:mutant',
+    dependencies: [],
     custom: true,
     inputs,
     state: {},
