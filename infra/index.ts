@@ -199,6 +199,13 @@ export const bigqueryDataset = warehouse.datasetId;
 export const eventsTopic = events.topic.name;
 export const deadLetterSubscription = events.deadLetterSubscription.name;
 export const schedulerJob = scheduler.jobName;
+// Coordinates for tools that check a deployment (ops/cloud-check reads these outputs).
+export const gcpProject = project;
+export { region };
+export const bigqueryLocation = cfg.bqLocation;
+export const extractFunction = pipeline.extract.name;
+export const loadFunction = pipeline.load.name;
+export const cadenceMinutes = cfg.cadenceMinutes;
 /** Starts a run now, outside the schedule (the functions accept only internal traffic). */
 export const runNowCommand = pulumi.interpolate`gcloud scheduler jobs run ${scheduler.jobName} --location ${region} --project ${project}`;
 export const functionSourceHash = bundle.hash;

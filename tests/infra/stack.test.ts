@@ -4,6 +4,7 @@ import { bigQuerySchema, VIEW_FILES } from '../../functions/src/schema/bigquery-
 import { TABLES } from '../../functions/src/schema/tables.js';
 import { REQUIRED_APIS } from '../../infra/components/apis.js';
 import { DEPLOYER_PROJECT_ROLES } from '../../infra/components/cicd.js';
+import { parseStackOutputs } from '../../ops/cloud-check/stack-outputs.js';
 import {
   GCP_PROJECT,
   ofType,
@@ -391,6 +392,20 @@ describe('wiring', () => {
       deployTrigger: 'crypto-dev-deploy',
     });
     expect(run.outputs.coingeckoBudget).toContain('2,976 calls of 10,000');
+  });
+
+  it('exports every output cloud-check reads, with the stack values', () => {
+    expect(parseStackOutputs(run.outputs)).toEqual({
+      project: GCP_PROJECT,
+      region: 'us-central1',
+      bigqueryLocation: 'US',
+      dataset: 'crypto_market',
+      schedulerJob: 'crypto-dev-extract',
+      deadLetterSubscription: 'crypto-dev-events-dead-letter',
+      extractFunction: 'crypto-dev-extract',
+      loadFunction: 'crypto-dev-load',
+      cadenceMinutes: 15,
+    });
   });
 
   it('names every resource after the component it belongs to', () => {
