@@ -364,8 +364,8 @@ async function waitForRun(
       }
     }
     if (t.now().getTime() - started + t.pollMs > t.waitMs) break;
-    progress.update(`waiting for the run to appear in ops_run (${elapsed()} s of ${t.waitMs / 1000} s)`);
     await t.sleep(t.pollMs);
+    progress.update(`waiting for the run to appear in ops_run (${elapsed()} s of ${t.waitMs / 1000} s)`);
   }
   progress.fail(`no run in ops_run after ${elapsed()} s`);
   report.fail(`no run of the triggered slot reached ops_run within ${t.waitMs / 1000} s`, [
