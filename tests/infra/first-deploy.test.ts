@@ -37,10 +37,10 @@ const seconds = (sleep: Recorded) => {
 const byUrn = (urn: string) => r.find((x) => x.urn === urn);
 /** The sleeps `res` waits for directly that themselves wait for `target` and last at least `min` s. */
 const sleepsBetween = (res: Recorded, target: Recorded, min: number) =>
-  res.dependencies
+  res.dependsOn
     .map(byUrn)
     .filter((d): d is Recorded => d !== undefined && d.type === 'time:index/sleep:Sleep')
-    .filter((s) => seconds(s) >= min && s.dependencies.includes(target.urn));
+    .filter((s) => seconds(s) >= min && s.dependsOn.includes(target.urn));
 const buildAccount = () => get(one(r, 'Function', '-extract').inputs, 'buildConfig.serviceAccount') as string;
 const buildMember = () =>
   `serviceAccount:${buildAccount().replace(/^projects\/[^/]+\/serviceAccounts\//, '')}`;
@@ -110,7 +110,7 @@ describe('3. one `pulumi up` on an empty project: waits for APIs and IAM to prop
     expect(seconds(apiSleep)).toBeGreaterThanOrEqual(60);
     const services = ofType(r, 'Service');
     expect(services.length).toBeGreaterThan(10);
-    for (const s of services) expect(apiSleep.dependencies).toContain(s.urn);
+    for (const s of services) expect(apiSleep.dependsOn).toContain(s.urn);
     const users = r.filter(
       (x) => x.custom && x.type.startsWith('gcp:') && x.type !== 'gcp:projects/service:Service',
     );
@@ -139,7 +139,7 @@ describe('3. one `pulumi up` on an empty project: waits for APIs and IAM to prop
   it('creates project IAM grants only after the APIs (Resource Manager, IAM) are on', () => {
     const apiSleep = one(r, 'Sleep', 'apis-propagation');
     for (const g of ofType(r, 'IAMMember').filter((x) => x.inputs.project !== undefined))
-      expect({ grant: g.name, direct: g.dependencies.includes(apiSleep.urn) }).toEqual({
+      expect({ grant: g.name, direct: g.dependsOn.includes(apiSleep.urn) }).toEqual({
         grant: g.name,
         direct: true,
       });

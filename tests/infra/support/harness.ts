@@ -21,7 +21,7 @@ export interface Recorded {
    * URNs of the resources it waits for: its `dependsOn` (a component there stands for all of its
    * children) and those whose outputs it takes as inputs. What the engine orders creation by.
    */
-  dependencies: string[];
+  dependsOn: string[];
   /** False for component resources (ours), true for provider resources. */
   custom: boolean;
   inputs: Record<string, unknown>;
@@ -150,7 +150,7 @@ export async function runProgram(config: Record<string, string>): Promise<Progra
           type: args.type,
           name: args.name,
           urn: seen?.urn ?? '?',
-          dependencies: seen?.dependencies ?? [],
+          dependsOn: seen?.dependencies ?? [],
           custom: args.custom !== false,
           inputs: plain(args.inputs),
           state: plain(rest),
@@ -214,13 +214,13 @@ function recordDependencies(
 export function dependsOnTransitively(resources: Recorded[], from: Recorded, to: Recorded): boolean {
   const byUrn = new Map(resources.map((r) => [r.urn, r]));
   const seen = new Set<string>();
-  const stack = [...from.dependencies];
+  const stack = [...from.dependsOn];
   while (stack.length > 0) {
     const urn = stack.pop()!;
     if (urn === to.urn) return true;
     if (seen.has(urn)) continue;
     seen.add(urn);
-    stack.push(...(byUrn.get(urn)?.dependencies ?? []));
+    stack.push(...(byUrn.get(urn)?.dependsOn ?? []));
   }
   return false;
 }
