@@ -80,7 +80,13 @@ export async function readStackOutputs(
   let text: string;
   if (source.outputsFile !== undefined) text = await readFile(source.outputsFile, 'utf8');
   else if (source.stack !== undefined)
-    text = await exec('pulumi', ['stack', 'output', '--json', '--stack', source.stack], timeoutMs);
+    // --non-interactive: a missing PULUMI_CONFIG_PASSPHRASE fails with Pulumi's own message
+    // instead of a prompt nobody can answer through a pipe.
+    text = await exec(
+      'pulumi',
+      ['stack', 'output', '--json', '--stack', source.stack, '--non-interactive'],
+      timeoutMs,
+    );
   else throw new Error('give --stack <name> (or --outputs <file>)');
   let json: unknown;
   try {

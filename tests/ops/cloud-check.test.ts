@@ -252,7 +252,7 @@ describe('cloud-check on a healthy deployment', () => {
       },
     });
     expect(code).toBe(0);
-    expect(calls).toEqual([['pulumi', 'stack', 'output', '--json', '--stack', 'dev']]);
+    expect(calls).toEqual([['pulumi', 'stack', 'output', '--json', '--stack', 'dev', '--non-interactive']]);
   });
 });
 
