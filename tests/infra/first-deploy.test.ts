@@ -136,6 +136,14 @@ describe('3. one `pulumi up` on an empty project: waits for APIs and IAM to prop
     }
   });
 
+  it('waits again when a grant is added later (the sleep is triggered by the grants)', () => {
+    const sleep = one(r, 'Sleep', 'iam-propagation');
+    const triggered = String(get(sleep.inputs, 'triggers.grants')).split(',');
+    const grantUrns = sleep.dependsOn.filter((urn) => /IAM|Iam/.test(urn));
+    expect(grantUrns.length).toBeGreaterThanOrEqual(10);
+    expect(triggered.sort()).toEqual(grantUrns.sort());
+  });
+
   it('creates project IAM grants only after the APIs (Resource Manager, IAM) are on', () => {
     const apiSleep = one(r, 'Sleep', 'apis-propagation');
     for (const g of ofType(r, 'IAMMember').filter((x) => x.inputs.project !== undefined))
