@@ -303,9 +303,15 @@ export class Pipeline extends pulumi.ComponentResource {
     });
     // A build starts as soon as the function is created; the grants it and the runtime use must have
     // propagated by then, or the first build fails on reading its source or pushing its image.
+    const allGrants = [...buildGrants, ...extractGrants, ...loadGrants];
     const grantsPropagated = propagationWait(
       `${name}-iam-propagation`,
-      { after: [...buildGrants, ...extractGrants, ...loadGrants], seconds: PROPAGATION_SECONDS.iam },
+      {
+        after: allGrants,
+        seconds: PROPAGATION_SECONDS.iam,
+        // A grant added by a later version is new, so the build after it waits again.
+        triggers: { grants: pulumi.all(allGrants.map((g) => g.urn)).apply((urns) => urns.sort().join(',')) },
+      },
       this,
     );
     const fn = (
