@@ -10,7 +10,7 @@ import { Delivery } from './components/delivery.js';
 import { EventBus } from './components/events.js';
 import { Lake } from './components/lake.js';
 import { Monitoring } from './components/monitoring.js';
-import { Pipeline } from './components/pipeline.js';
+import { Pipeline, PIPELINE_PROJECT_ROLES } from './components/pipeline.js';
 import { Scheduler } from './components/scheduler.js';
 import { ApiKeySecret } from './components/secrets.js';
 import { Warehouse } from './components/warehouse.js';
@@ -42,7 +42,8 @@ const bundle = cfg.functionsBundleDir
 const { project, region, prefix } = cfg;
 const labels = stackLabels(cfg.stack);
 const apis = new Apis('apis', { project });
-const afterApis = { dependsOn: [apis] };
+// Every resource waits until the enabled APIs have propagated (infra/components/propagation.ts).
+const afterApis = { dependsOn: [apis.ready] };
 
 const lake = new Lake(
   'lake',
@@ -183,7 +184,7 @@ const cicd = cfg.cicd
           scheduler.serviceAccount,
           delivery.serviceAccount,
         ],
-        grantableProjectRoles: ['roles/bigquery.jobUser', 'roles/logging.logWriter'],
+        grantableProjectRoles: [...PIPELINE_PROJECT_ROLES],
         location: region,
         labels,
       },
@@ -198,6 +199,13 @@ export const bigqueryDataset = warehouse.datasetId;
 export const eventsTopic = events.topic.name;
 export const deadLetterSubscription = events.deadLetterSubscription.name;
 export const schedulerJob = scheduler.jobName;
+// Coordinates for tools that check a deployment (ops/cloud-check reads these outputs).
+export const gcpProject = project;
+export { region };
+export const bigqueryLocation = cfg.bqLocation;
+export const extractFunction = pipeline.extract.name;
+export const loadFunction = pipeline.load.name;
+export const cadenceMinutes = cfg.cadenceMinutes;
 /** Starts a run now, outside the schedule (the functions accept only internal traffic). */
 export const runNowCommand = pulumi.interpolate`gcloud scheduler jobs run ${scheduler.jobName} --location ${region} --project ${project}`;
 export const functionSourceHash = bundle.hash;

@@ -20,7 +20,8 @@ const HEADER =
  * Splits one sql/views file (`create or replace view {{dataset}}.<name> as <query>`, with leading
  * `--` comments) into the view's name, its description (the comments) and its query, with
  * `{{dataset}}` qualified by the project so the view resolves the same from any billing project
- * (Looker Studio queries from the viewer's). The view name must equal the file name.
+ * (Looker Studio queries from the viewer's), each part backtick-quoted (renderSql) so that project
+ * ids such as `acme-2fa-prod` or `example.com:proj` work. The view name must equal the file name.
  */
 export function parseViewSql(file: string, text: string, project: string, dataset: string): ViewDef {
   const lines = text.replace(/\r\n/g, '\n').split('\n');
@@ -50,7 +51,7 @@ export function parseViewSql(file: string, text: string, project: string, datase
       .join('\n')
       .replace(/\n{2,}/g, '\n\n')
       .trim(),
-    query: renderSql(body, { dataset: `${project}.${dataset}` }),
+    query: renderSql(body, { dataset: [project, dataset] }),
     reads: [...new Set(references)].filter((r) => r !== name),
   };
 }

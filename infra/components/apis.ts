@@ -1,6 +1,8 @@
 import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
+import type * as time from '@pulumiverse/time';
 import { TYPE } from './common.js';
+import { PROPAGATION_SECONDS, propagationWait } from './propagation.js';
 
 /** The Google APIs the stack uses; every other component waits for them. */
 export const REQUIRED_APIS = [
@@ -25,9 +27,15 @@ export interface ApisArgs {
   services?: readonly string[];
 }
 
-/** Enables the APIs. Destroying the stack leaves them on: other workloads may use them too. */
+/**
+ * Enables the APIs, then waits for the enabling to propagate (`ready`): a just-enabled API answers
+ * SERVICE_DISABLED for a while. Everything else depends on `ready`. Destroying the stack leaves the
+ * APIs on: other workloads may use them too.
+ */
 export class Apis extends pulumi.ComponentResource {
   readonly services: gcp.projects.Service[];
+  /** Created a while after the last API is enabled; what the other components wait for. */
+  readonly ready: time.Sleep;
 
   constructor(name: string, args: ApisArgs, opts?: pulumi.ComponentResourceOptions) {
     super(`${TYPE}:Apis`, name, {}, opts);
@@ -38,6 +46,16 @@ export class Apis extends pulumi.ComponentResource {
           { project: args.project, service, disableOnDestroy: false, disableDependentServices: false },
           { parent: this },
         ),
+    );
+    this.ready = propagationWait(
+      `${name}-propagation`,
+      {
+        after: this.services,
+        seconds: PROPAGATION_SECONDS.apis,
+        // A newly added API is waited for again.
+        triggers: { services: [...(args.services ?? REQUIRED_APIS)].sort().join(',') },
+      },
+      this,
     );
     this.registerOutputs({ services: this.services.map((s) => s.service) });
   }

@@ -77,7 +77,8 @@ export class CiCd extends pulumi.ComponentResource {
         new gcp.projects.IAMMember(
           `${name}-${role.replace(/^roles\//, '').replace(/\./g, '-')}`,
           { project, role, member },
-          { parent: this },
+          // Project IAM goes through Resource Manager: wait for the APIs like the rest.
+          childOptions(this, opts),
         ),
     );
     const grantable = [...new Set(args.grantableProjectRoles)].sort();
@@ -95,7 +96,7 @@ export class CiCd extends pulumi.ComponentResource {
             expression: `api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly([${grantable.map((r) => `'${r}'`).join(', ')}])`,
           },
         },
-        { parent: this },
+        childOptions(this, opts),
       ),
     );
     args.runtimeServiceAccounts.forEach((sa, i) => {

@@ -1,6 +1,7 @@
 import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
 import { childOptions, TYPE } from './common.js';
+import { PROPAGATION_SECONDS, propagationWait } from './propagation.js';
 
 export interface MonitoringArgs {
   project: string;
@@ -58,41 +59,69 @@ export class Monitoring extends pulumi.ComponentResource {
       childOptions(this, opts),
     );
 
+    // Monitoring learns of a new log-based metric minutes after Logging creates it; an alert policy
+    // on it created sooner fails with "Cannot find metric(s)" (terraform-provider-google#11102).
+    const metricReady = propagationWait(
+      `${name}-metric-propagation`,
+      {
+        after: [this.errorMetric],
+        seconds: PROPAGATION_SECONDS.logMetric,
+        triggers: { metric: this.errorMetric.name },
+      },
+      this,
+    );
+
     const common = {
       project: args.project,
       combiner: 'OR',
       notificationChannels: channels,
       alertStrategy: { autoClose: '86400s' },
     };
-    const policy = (suffix: string, a: Omit<gcp.monitoring.AlertPolicyArgs, keyof typeof common>) =>
-      new gcp.monitoring.AlertPolicy(`${name}-${suffix}`, { ...common, ...a }, childOptions(this, opts));
+    const policy = (
+      suffix: string,
+      a: Omit<gcp.monitoring.AlertPolicyArgs, keyof typeof common>,
+      extra: pulumi.CustomResourceOptions = {},
+    ) =>
+      new gcp.monitoring.AlertPolicy(
+        `${name}-${suffix}`,
+        { ...common, ...a },
+        childOptions(this, opts, extra),
+      );
 
     this.policies = [
-      policy('errors-alert', {
-        displayName: `crypto pipeline (${args.prefix}): function errors`,
-        severity: 'ERROR',
-        documentation: {
-          mimeType: 'text/markdown',
-          content:
-            'The extract or load function logged an error. Transient errors are retried by Scheduler and Pub/Sub; ' +
-            'check ops_run / v_run_health for failed runs and the dead-letter subscription for undelivered events.',
-        },
-        conditions: [
-          {
-            displayName: 'error log entries',
-            conditionThreshold: {
-              filter: pulumi.interpolate`metric.type="logging.googleapis.com/user/${this.errorMetric.name}" AND resource.type="cloud_run_revision"`,
-              comparison: 'COMPARISON_GT',
-              thresholdValue: 0,
-              duration: '0s',
-              aggregations: [
-                { alignmentPeriod: '300s', perSeriesAligner: 'ALIGN_SUM', crossSeriesReducer: 'REDUCE_SUM' },
-              ],
-              trigger: { count: 1 },
-            },
+      policy(
+        'errors-alert',
+        {
+          displayName: `crypto pipeline (${args.prefix}): function errors`,
+          severity: 'ERROR',
+          documentation: {
+            mimeType: 'text/markdown',
+            content:
+              'The extract or load function logged an error. Transient errors are retried by Scheduler and Pub/Sub; ' +
+              'check ops_run / v_run_health for failed runs and the dead-letter subscription for undelivered events.',
           },
-        ],
-      }),
+          conditions: [
+            {
+              displayName: 'error log entries',
+              conditionThreshold: {
+                filter: pulumi.interpolate`metric.type="logging.googleapis.com/user/${this.errorMetric.name}" AND resource.type="cloud_run_revision"`,
+                comparison: 'COMPARISON_GT',
+                thresholdValue: 0,
+                duration: '0s',
+                aggregations: [
+                  {
+                    alignmentPeriod: '300s',
+                    perSeriesAligner: 'ALIGN_SUM',
+                    crossSeriesReducer: 'REDUCE_SUM',
+                  },
+                ],
+                trigger: { count: 1 },
+              },
+            },
+          ],
+        },
+        { dependsOn: [metricReady] },
+      ),
       policy('dead-letter-alert', {
         displayName: `crypto pipeline (${args.prefix}): dead-lettered events`,
         severity: 'ERROR',

@@ -2,11 +2,45 @@ import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
 import type { Plan } from '../../functions/src/config.js';
 import { childOptions, TYPE } from './common.js';
+import { PROPAGATION_SECONDS, propagationWait } from './propagation.js';
 
 /** Cloud Functions gen2 runtime; the repository's Node 20 is for development only (ARCHITECTURE.md §7.9). */
 export const RUNTIME = 'nodejs22';
 /** Names registered with the Functions Framework by functions/src/index.ts (ARCHITECTURE.md §7.1). */
 export const ENTRY_POINTS = { extract: 'extract', load: 'load' } as const;
+
+/**
+ * The project-level roles this component grants (everything else is granted on one resource). The
+ * deployer's project-IAM-admin condition (infra/components/cicd.ts) allows exactly these, so a
+ * role added here without being allowed there fails the infra tests, not a Cloud Build deploy.
+ */
+export const PIPELINE_PROJECT_ROLES = [
+  'roles/bigquery.jobUser', // load runs BigQuery jobs (jobs are project resources)
+  'roles/logging.logWriter', // the build account writes build logs
+  'roles/storage.objectViewer', // the build account reads gcf-v2-sources-*, narrowed by a condition
+] as const;
+type ProjectRole = (typeof PIPELINE_PROJECT_ROLES)[number];
+
+/**
+ * The bucket Cloud Functions gen2 copies each uploaded source archive into, and from which Cloud
+ * Build then reads it as the function's build account (not from our source bucket): without read
+ * access there a first build fails (hashicorp/terraform-provider-google#20571). Google names it
+ * after the project number and region and creates it itself, so it cannot be granted on before it
+ * exists; hence a project-level grant with a condition on the bucket name.
+ */
+export const gcfSourcesBucket = (projectNumber: string, region: string): string =>
+  `gcf-v2-sources-${projectNumber}-${region}`;
+
+/**
+ * The IAM condition that narrows a project-level storage role to that bucket and its objects
+ * (resource names `projects/_/buckets/<bucket>` and `projects/_/buckets/<bucket>/objects/<object>`).
+ * A prefix match: in a region whose name another region's extends (europe-west1, europe-west10)
+ * it also covers that region's gcf-v2-sources bucket of the same project, which holds function
+ * sources too; Google's own example grants object read on the whole project.
+ */
+export function gcfSourcesCondition(projectNumber: string, region: string): string {
+  return `resource.name.startsWith("projects/_/buckets/${gcfSourcesBucket(projectNumber, region)}")`;
+}
 
 /** What the functions are configured with: exactly variables of CONFIG_KEYS (functions/src/config.ts). */
 export interface FunctionSettings {
@@ -109,6 +143,18 @@ export class Pipeline extends pulumi.ComponentResource {
     super(`${TYPE}:Pipeline`, name, {}, opts);
     const { project, region, prefix } = args;
     const child = (extra: pulumi.CustomResourceOptions = {}) => childOptions(this, opts, extra);
+    // Project IAM goes through Resource Manager: it waits for the APIs like the rest.
+    const projectGrant = (
+      suffix: string,
+      role: ProjectRole,
+      member: pulumi.Input<string>,
+      condition?: gcp.types.input.projects.IAMMemberCondition,
+    ) =>
+      new gcp.projects.IAMMember(
+        `${name}-${suffix}`,
+        { project, role, member, ...(condition ? { condition } : {}) },
+        child(),
+      );
     const account = (suffix: string, displayName: string, description: string) =>
       new gcp.serviceaccount.Account(
         `${name}-${suffix}-sa`,
@@ -172,11 +218,7 @@ export class Pipeline extends pulumi.ComponentResource {
         { project, datasetId: args.dataset.datasetId, role: 'roles/bigquery.dataEditor', member: loadMember },
         { parent: this },
       ),
-      new gcp.projects.IAMMember(
-        `${name}-load-job-user`,
-        { project, role: 'roles/bigquery.jobUser', member: loadMember },
-        { parent: this },
-      ),
+      projectGrant('load-job-user', 'roles/bigquery.jobUser', loadMember),
     ];
 
     // --- source: a private bucket, one object per content hash
@@ -225,12 +267,14 @@ export class Pipeline extends pulumi.ComponentResource {
       },
       child(),
     );
+    const projectNumber = gcp.organizations.getProjectOutput({ projectId: project }, { parent: this }).number;
     const buildGrants: pulumi.Resource[] = [
-      new gcp.projects.IAMMember(
-        `${name}-build-log-writer`,
-        { project, role: 'roles/logging.logWriter', member: buildMember },
-        { parent: this },
-      ),
+      projectGrant('build-log-writer', 'roles/logging.logWriter', buildMember),
+      projectGrant('build-gcf-sources-viewer', 'roles/storage.objectViewer', buildMember, {
+        title: 'gcf-v2-sources bucket only',
+        description: `Read the function sources Cloud Functions copies into ${gcfSourcesBucket('<project number>', region)}.`,
+        expression: projectNumber.apply((n) => gcfSourcesCondition(n, region)),
+      }),
       new gcp.storage.BucketIAMMember(
         `${name}-build-source-viewer`,
         { bucket: this.sourceBucket.name, role: 'roles/storage.objectViewer', member: buildMember },
@@ -257,13 +301,25 @@ export class Pipeline extends pulumi.ComponentResource {
       bqLocation: args.bqLocation,
       settings: args.settings,
     });
+    // A build starts as soon as the function is created; the grants it and the runtime use must have
+    // propagated by then, or the first build fails on reading its source or pushing its image.
+    const allGrants = [...buildGrants, ...extractGrants, ...loadGrants];
+    const grantsPropagated = propagationWait(
+      `${name}-iam-propagation`,
+      {
+        after: allGrants,
+        seconds: PROPAGATION_SECONDS.iam,
+        // A grant added by a later version is new, so the build after it waits again.
+        triggers: { grants: pulumi.all(allGrants.map((g) => g.urn)).apply((urns) => urns.sort().join(',')) },
+      },
+      this,
+    );
     const fn = (
       stage: 'extract' | 'load',
       sa: gcp.serviceaccount.Account,
       timeoutSeconds: number,
       memory: string,
       maxInstances: number,
-      grants: pulumi.Resource[],
     ) =>
       new gcp.cloudfunctionsv2.Function(
         `${name}-${stage}`,
@@ -304,19 +360,12 @@ export class Pipeline extends pulumi.ComponentResource {
           },
           labels: args.labels,
         },
-        child({ dependsOn: [...buildGrants, ...grants] }),
+        child({ dependsOn: [grantsPropagated] }),
       );
 
     // extract: a single instance, so overlapping runs cannot double the CoinGecko call rate.
-    this.extract = fn(
-      'extract',
-      this.extractServiceAccount,
-      args.extractTimeoutSeconds,
-      '512Mi',
-      1,
-      extractGrants,
-    );
-    this.load = fn('load', this.loadServiceAccount, args.loadTimeoutSeconds, '1Gi', 3, loadGrants);
+    this.extract = fn('extract', this.extractServiceAccount, args.extractTimeoutSeconds, '512Mi', 1);
+    this.load = fn('load', this.loadServiceAccount, args.loadTimeoutSeconds, '1Gi', 3);
 
     const uri = (f: gcp.cloudfunctionsv2.Function) =>
       f.serviceConfig.apply((s) => {

@@ -330,9 +330,9 @@ describe('BigQueryWarehouse.loadBatch: the REST calls', () => {
     const query = resource.configuration.query;
     expect(query.useLegacySql).toBe(false);
     expect(query.parameterMode).toBe('NAMED');
-    expect(query.query).toContain(`market._staging_${RUN_ID}_fact`);
-    expect(query.query).toContain(`market._staging_${RUN_ID}_rejected`);
-    expect(query.query).toContain('merge market.fact_market_snapshot');
+    expect(query.query).toContain(`\`test\`.\`market\`.\`_staging_${RUN_ID}_fact\``);
+    expect(query.query).toContain(`\`test\`.\`market\`.\`_staging_${RUN_ID}_rejected\``);
+    expect(query.query).toContain('merge `test`.`market`.fact_market_snapshot');
     expect(query.query).not.toContain('{{');
     const params = query.queryParameters as {
       name: string;
@@ -671,7 +671,7 @@ describe('BigQueryWarehouse.recordFailedRun and getRun', () => {
     };
     expect(resource.jobReference.location).toBe('EU');
     expect(resource.configuration.query.useLegacySql).toBe(false);
-    expect(resource.configuration.query.query).toContain('merge market.ops_run');
+    expect(resource.configuration.query.query).toContain('merge `test`.`market`.ops_run');
     expect(resource.configuration.query.queryParameters).toEqual(
       expect.arrayContaining([
         { name: 'raw_object', parameterType: { type: 'STRING' }, parameterValue: {} },

@@ -12,7 +12,8 @@ describe('views from sql/views', () => {
     for (const v of views) {
       expect(v.query).toMatch(/^(select|with)\b/i);
       expect(v.query).not.toMatch(/\{\{|create\s+or\s+replace/i);
-      expect(v.query).toContain('my-proj.crypto_market.');
+      expect(v.query).toContain('`my-proj`.`crypto_market`.');
+      expect(v.query).not.toMatch(/(?<!`)my-proj(?!`)/);
       expect(v.description.length).toBeGreaterThan(0);
       // A view only reads tables and views created before it.
       const earlier = [...TABLES.map((t) => t.name), ...views.slice(0, views.indexOf(v)).map((e) => e.name)];
@@ -30,10 +31,22 @@ describe('views from sql/views', () => {
     expect(view).toEqual({
       name: 'v_x',
       description: 'What it shows.\n\nWhy.',
-      query: 'select a.x -- inline\nfrom p.ds.v_y as a\njoin p.ds.dim_date as d on true',
+      query: 'select a.x -- inline\nfrom `p`.`ds`.v_y as a\njoin `p`.`ds`.dim_date as d on true',
       reads: ['v_y', 'dim_date'],
     });
   });
+
+  it.each(['acme-2fa-prod', 'example.com:proj'])(
+    'quotes a project id such as %s, which BigQuery refuses unquoted',
+    (project) => {
+      for (const v of loadViews(join(REPO_ROOT, 'sql'), project, 'crypto_market')) {
+        const names = [...v.query.matchAll(/(\S*)crypto_market(\S*)/g)].map((m) => m[0]);
+        expect(names.length).toBeGreaterThan(0);
+        for (const name of names)
+          expect(name).toMatch(new RegExp(`^\`${project.replace('.', '\\.')}\`\\.\`crypto_market\`\\.\\w+$`));
+      }
+    },
+  );
 
   it('rejects a file whose view is not named after it, or that is not a view', () => {
     expect(() =>

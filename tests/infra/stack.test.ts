@@ -4,6 +4,7 @@ import { bigQuerySchema, VIEW_FILES } from '../../functions/src/schema/bigquery-
 import { TABLES } from '../../functions/src/schema/tables.js';
 import { REQUIRED_APIS } from '../../infra/components/apis.js';
 import { DEPLOYER_PROJECT_ROLES } from '../../infra/components/cicd.js';
+import { parseStackOutputs } from '../../ops/cloud-check/stack-outputs.js';
 import {
   GCP_PROJECT,
   ofType,
@@ -171,7 +172,7 @@ describe('security posture (ARCHITECTURE.md §5)', () => {
       (g) => g.inputs.role === 'roles/resourcemanager.projectIamAdmin',
     )!;
     expect(get(iamAdmin.inputs, 'condition.expression')).toBe(
-      "api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly(['roles/bigquery.jobUser', 'roles/logging.logWriter'])",
+      "api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly(['roles/bigquery.jobUser', 'roles/logging.logWriter', 'roles/storage.objectViewer'])",
     );
     // actAs only on the accounts the deployment runs things as, never project-wide.
     const actAs = held.filter((g) => g.role === 'roles/iam.serviceAccountUser');
@@ -327,7 +328,7 @@ describe('wiring', () => {
     for (const v of views) {
       const query = get(v.inputs, 'view.query') as string;
       expect(query).not.toContain('{{');
-      expect(query).toContain(`${GCP_PROJECT}.crypto_market.`);
+      expect(query).toContain(`\`${GCP_PROJECT}\`.\`crypto_market\`.`);
       expect(get(v.inputs, 'view.useLegacySql')).toBe(false);
     }
   });
@@ -393,6 +394,20 @@ describe('wiring', () => {
     expect(run.outputs.coingeckoBudget).toContain('2,976 calls of 10,000');
   });
 
+  it('exports every output cloud-check reads, with the stack values', () => {
+    expect(parseStackOutputs(run.outputs)).toEqual({
+      project: GCP_PROJECT,
+      region: 'us-central1',
+      bigqueryLocation: 'US',
+      dataset: 'crypto_market',
+      schedulerJob: 'crypto-dev-extract',
+      deadLetterSubscription: 'crypto-dev-events-dead-letter',
+      extractFunction: 'crypto-dev-extract',
+      loadFunction: 'crypto-dev-load',
+      cadenceMinutes: 15,
+    });
+  });
+
   it('names every resource after the component it belongs to', () => {
     const components = r.filter((x) => !x.custom);
     expect(components.map((c) => c.type.replace(/^crypto-market-pipeline:infra:/, '')).sort()).toEqual(
@@ -419,6 +434,8 @@ describe('the posture check fails when the stack is weakened (mutation tests)', 
   const iam = (type: string, inputs: Json): Recorded => ({
     type,
     name: 'mutant',
+    urn: 'urn:mutant',
+    dependsOn: [],
     custom: true,
     inputs,
     state: {},

@@ -2,6 +2,7 @@ import { SQL_PARAMETERS, VIEW_FILES } from '../../functions/src/schema/bigquery-
 import { TABLES, type ColumnType, type TableDef } from '../../functions/src/schema/tables.js';
 import {
   analysisOptionsFor,
+  AWKWARD_PROJECTS,
   listSqlFiles,
   renderTestSql,
   startZetaSql,
@@ -70,8 +71,31 @@ describe('every file in sql/ is valid BigQuery against the schema', () => {
       const [result] = await analyse(file);
       expect(result?.resolved).toBe('resolvedCreateViewStmtNode');
       const name = file.replace(/^views\/(.*)\.sql$/, '$1');
-      expect(result?.sql).toMatch(new RegExp(`^create or replace view crypto_market\\.${name} as`));
+      expect(result?.sql).toMatch(new RegExp(`^create or replace view \`crypto_market\`\\.${name} as`));
     }
+  });
+});
+
+describe('every file in sql/ is valid when qualified by a project id that needs quoting', () => {
+  // Issue 10: `acme-2fa-prod.crypto_market` does not parse unquoted (a dash after a digit), and a
+  // domain-scoped `example.com:proj` is refused; the rendered SQL quotes the project and dataset.
+  const cases = AWKWARD_PROJECTS.flatMap((project) => listSqlFiles().map((file) => [project, file]));
+  test.each(cases)('%s: %s', async (project, file) => {
+    const sql = renderTestSql(file, project);
+    expect(sql).toContain(`\`${project}\`.\`crypto_market\`.`);
+    const results = await zetasql().analyseScript(sql, analysisOptionsFor(file, undefined, project));
+    expect(results.length).toBeGreaterThan(0);
+    expect(errorsOf(results)).toEqual([]);
+  });
+
+  test('the same SQL with the project unquoted does not parse (the check can fail)', async () => {
+    const file = 'views/v_freshness.sql';
+    const unquoted = renderTestSql(file, 'acme-2fa-prod').replace(/`/g, '');
+    const results = await zetasql().analyseScript(
+      unquoted,
+      analysisOptionsFor(file, undefined, 'acme-2fa-prod'),
+    );
+    expect(errorsOf(results).join('\n')).toMatch(/Syntax error/);
   });
 });
 
@@ -112,7 +136,7 @@ describe('load/merge_run.sql', () => {
 
   test('the fact merge is insert-only and pruned to the run partition by a constant filter', async () => {
     const results = await analyse('load/merge_run.sql');
-    const factMerge = results.find((r) => /^merge crypto_market\.fact_market_snapshot\b/.test(r.sql));
+    const factMerge = results.find((r) => /^merge `crypto_market`\.fact_market_snapshot\b/.test(r.sql));
     expect(factMerge?.sql).toMatch(/\bon t\.snapshot_date = @snapshot_date\b/);
     expect(factMerge?.sql).toMatch(/when not matched then\s+insert/);
     expect(factMerge?.sql).not.toMatch(/\bwhen matched\b|\bupdate\b|\bdelete\b/);

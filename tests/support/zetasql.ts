@@ -485,15 +485,32 @@ export const TEST_STAGING: Readonly<Record<StagingPlaceholder, string>> = {
   staging_rejected: 'stg_ops_rejected_record_run',
 };
 
-/** A file of sql/ rendered as the BigQuery adapter would, with the test identifiers. */
-export function renderTestSql(file: string): string {
-  return renderSql(readFileSync(join(SQL_DIR, file), 'utf8'), { dataset: TEST_DATASET, ...TEST_STAGING });
+/**
+ * Project ids that need quoting: a dash after a digit, and a domain-scoped id (a dot and a colon).
+ * Every statement is analysed qualified by each of them too (ARCHITECTURE.md §6).
+ */
+export const AWKWARD_PROJECTS = ['acme-2fa-prod', 'example.com:proj'] as const;
+
+/** The dataset the test SQL names: bare, or qualified by `project`. */
+const testDataset = (project?: string): string | readonly string[] =>
+  project === undefined ? TEST_DATASET : [project, TEST_DATASET];
+
+/**
+ * A file of sql/ rendered as the BigQuery adapter would, with the test identifiers; with `project`,
+ * the dataset is qualified by it as the adapter, the views and cloud-check render it.
+ */
+export function renderTestSql(file: string, project?: string): string {
+  return renderSql(readFileSync(join(SQL_DIR, file), 'utf8'), {
+    dataset: testDataset(project),
+    ...TEST_STAGING,
+  });
 }
 
 /** Analysis options for a file of sql/: its declared parameters, the schema and the staging tables. */
 export function analysisOptionsFor(
   file: string,
   tables: readonly TableDef[] = TABLES,
+  project?: string,
 ): ScriptAnalysisOptions {
   const likeTables = Object.fromEntries(
     Object.entries(TEST_STAGING).map(([placeholder, name]) => [
@@ -503,5 +520,5 @@ export function analysisOptionsFor(
   );
   const parameters: Readonly<Record<string, ColumnType>> =
     (SQL_PARAMETERS as Readonly<Record<string, Readonly<Record<string, ColumnType>>>>)[file] ?? {};
-  return { catalog: { dataset: TEST_DATASET, tables, likeTables }, parameters };
+  return { catalog: { dataset: testDataset(project), tables, likeTables }, parameters };
 }

@@ -178,6 +178,11 @@ export const SQL_PARAMETERS = {
   'load/get_run.sql': {
     run_id: 'STRING',
   },
+  // cloud-check (ops/cloud-check) waits for a run with it.
+  'ops/recent_run.sql': {
+    triggered_at: 'TIMESTAMP',
+    cadence_minutes: 'INT64',
+  },
 } as const satisfies Record<string, Record<string, ParameterType>>;
 export type ParameterisedSqlFile = keyof typeof SQL_PARAMETERS;
 

@@ -55,8 +55,11 @@ export function zetaSqlTable(name: string, table: TableDef): SimpleTableProto {
 }
 
 export interface ZetaSqlCatalogOptions {
-  /** Dataset the SQL names its tables in (`<dataset>.<table>`); may itself be `project.dataset`. */
-  dataset: string;
+  /**
+   * Dataset the SQL names its tables in (`<dataset>.<table>`): a name, or a path such as
+   * `[project, dataset]` (parts, because a domain-scoped project id holds a dot).
+   */
+  dataset: string | readonly string[];
   /** The schema; a test passes an altered copy to prove analysis catches the change. */
   tables?: readonly TableDef[];
   /**
@@ -87,7 +90,7 @@ export function zetaSqlCatalog(options: ZetaSqlCatalogOptions): SimpleCatalogPro
     datasetTables.push(zetaSqlTable(name, table));
   }
   // `a.b.c` is looked up as catalog a, catalog b, table c: nest one catalog per path segment.
-  const path = options.dataset.split('.');
+  const path = typeof options.dataset === 'string' ? [options.dataset] : [...options.dataset];
   let nested: SimpleCatalogProto = { name: path[path.length - 1], table: datasetTables };
   for (const segment of path.slice(0, -1).reverse()) nested = { name: segment, catalog: [nested] };
 

@@ -16,6 +16,12 @@ export const PROJECT_NUMBER = '123456789012';
 export interface Recorded {
   type: string;
   name: string;
+  urn: string;
+  /**
+   * URNs of the resources it waits for: its `dependsOn` (a component there stands for all of its
+   * children) and those whose outputs it takes as inputs. What the engine orders creation by.
+   */
+  dependsOn: string[];
   /** False for component resources (ours), true for provider resources. */
   custom: boolean;
   inputs: Record<string, unknown>;
@@ -128,6 +134,8 @@ export async function valueOf(value: unknown): Promise<unknown> {
 export async function runProgram(config: Record<string, string>): Promise<ProgramRun> {
   const pulumi = await import('@pulumi/pulumi');
   const resources: Recorded[] = [];
+  // setMocks hands newResource no dependencies; the register request the monitor gets has them.
+  const registered = new Map<string, { urn: string; dependencies: string[] }>();
   const secretKeys = Object.keys(config).filter((k) => k.endsWith(':coingeckoApiKey'));
   pulumi.runtime.setAllConfig(config, secretKeys);
   await pulumi.runtime.setMocks(
@@ -137,21 +145,28 @@ export async function runProgram(config: Record<string, string>): Promise<Progra
         const { id, ...rest } = state;
         // Plain JSON copies: assets carry promises, and tests clone and doctor these records.
         const plain = (o: unknown) => JSON.parse(JSON.stringify(o)) as Json;
+        const seen = registered.get(`${args.type}::${args.name}`);
         resources.push({
           type: args.type,
           name: args.name,
+          urn: seen?.urn ?? '?',
+          dependsOn: seen?.dependencies ?? [],
           custom: args.custom !== false,
           inputs: plain(args.inputs),
           state: plain(rest),
         });
         return { id: String(id), state: rest };
       },
-      call: (args) => args.inputs,
+      call: (args) =>
+        args.token === 'gcp:organizations/getProject:getProject'
+          ? { ...args.inputs, number: PROJECT_NUMBER, projectId: args.inputs.projectId ?? GCP_PROJECT }
+          : args.inputs,
     },
     PROJECT_NAME,
     'dev',
     false,
   );
+  recordDependencies(pulumi.runtime.getMonitor(), registered);
   const program = (await import('../../../infra/index.js')) as Record<string, unknown>;
   const outputs: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(program)) outputs[key] = await valueOf(value);
@@ -162,6 +177,52 @@ export async function runProgram(config: Record<string, string>): Promise<Progra
     await new Promise((r) => setTimeout(r, 50));
   }
   return { resources, outputs };
+}
+
+/** The slice of the mock monitor and its register request used to see dependencies. */
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getDependenciesList(): string[];
+}
+interface RecordableMonitor {
+  newUrn(parent: string, type: string, name: string): string;
+  registerResource(req: RegisterRequest, callback: unknown): Promise<void>;
+}
+
+/** Wraps the mock monitor's registerResource to keep each resource's URN and dependency URNs. */
+function recordDependencies(
+  monitor: unknown,
+  into: Map<string, { urn: string; dependencies: string[] }>,
+): void {
+  const m = monitor as Partial<RecordableMonitor> | undefined;
+  if (typeof m?.registerResource !== 'function' || typeof m.newUrn !== 'function')
+    throw new Error('the Pulumi mock monitor changed shape: cannot record dependencies');
+  const register = m.registerResource.bind(m);
+  const newUrn = m.newUrn.bind(m);
+  m.registerResource = (req, callback) => {
+    into.set(`${req.getType()}::${req.getName()}`, {
+      urn: newUrn(req.getParent(), req.getType(), req.getName()),
+      dependencies: req.getDependenciesList(),
+    });
+    return register(req, callback);
+  };
+}
+
+/** Whether `from` waits for `to`, directly or through other resources. */
+export function dependsOnTransitively(resources: Recorded[], from: Recorded, to: Recorded): boolean {
+  const byUrn = new Map(resources.map((r) => [r.urn, r]));
+  const seen = new Set<string>();
+  const stack = [...from.dependsOn];
+  while (stack.length > 0) {
+    const urn = stack.pop()!;
+    if (urn === to.urn) return true;
+    if (seen.has(urn)) continue;
+    seen.add(urn);
+    stack.push(...(byUrn.get(urn)?.dependsOn ?? []));
+  }
+  return false;
 }
 
 /** Resources of a type, by the last segment of the type token (e.g. `Function`, `BucketIAMMember`). */

@@ -13,7 +13,7 @@ import {
   type StagingPlaceholder,
 } from '../../schema/bigquery-schema.js';
 import { opsRun, TABLES, type RunRow } from '../../schema/tables.js';
-import { readSql, renderSql } from '../../sql/sql-files.js';
+import { readSql, renderSql, type SqlName } from '../../sql/sql-files.js';
 import {
   decodeRows,
   queryParameters,
@@ -217,10 +217,7 @@ export class BigQueryWarehouse implements Warehouse {
    */
   async loadBatch(batch: StarBatch): Promise<LoadOutcome> {
     const budget = this.budget();
-    const identifiers: Record<string, string> = {
-      project: this.options.project,
-      dataset: this.options.dataset,
-    };
+    const identifiers: Record<string, SqlName> = { dataset: this.datasetPath() };
     // Serialise everything first: a bad row fails the call before any job is started.
     const staged = STAGING.map(({ placeholder, suffix, rows }) => {
       const tableId = `_staging_${batch.runId}_${suffix}`;
@@ -302,7 +299,7 @@ export class BigQueryWarehouse implements Warehouse {
   async recordFailedRun(run: RunRow): Promise<void> {
     const budget = this.budget();
     const file = 'load/record_failed_run.sql';
-    const sql = renderSql(readSql(file), { project: this.options.project, dataset: this.options.dataset });
+    const sql = renderSql(readSql(file), { dataset: this.datasetPath() });
     const params = {
       run_id: run.run_id,
       source: run.source,
@@ -328,7 +325,7 @@ export class BigQueryWarehouse implements Warehouse {
 
   private async readRun(runId: string, budget: Budget): Promise<RunRow | undefined> {
     const file = 'load/get_run.sql';
-    const sql = renderSql(readSql(file), { project: this.options.project, dataset: this.options.dataset });
+    const sql = renderSql(readSql(file), { dataset: this.datasetPath() });
     const parameters = queryParameters(SQL_PARAMETERS[file], { run_id: runId });
     const job = await this.runJob(
       `get_run_${runId}_${randomUUID()}`,
@@ -340,6 +337,11 @@ export class BigQueryWarehouse implements Warehouse {
     const run: Record<string, unknown> = {};
     for (const column of opsRun.columns) run[column.name] = row[column.name] ?? null;
     return run as RunRow;
+  }
+
+  /** The dataset the SQL names its tables in, qualified by the project so no default applies. */
+  private datasetPath(): readonly [string, string] {
+    return [this.options.project, this.options.dataset];
   }
 
   private budget(): Budget {
