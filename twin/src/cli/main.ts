@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../../functions/src/config.js';
+import { cloudCheckCommand } from '../../../ops/cloud-check/cloud-check.js';
 import { describeError } from '../../../functions/src/core/errors.js';
 import { openMarket, parseSourceSpec, type SourceSpec } from '../market-source.js';
 import { assertScheduleFitsCadence } from '../scheduler.js';
@@ -23,6 +24,7 @@ commands:
   query   "SQL" [--timeout SECONDS]   read-only SQL on the local warehouse
   redrive                             deliver dead-lettered events again
   ping    [--source S]                check that the market API answers (and the key is accepted)
+  cloud-check --stack S               prove a deployed stack end to end (crypto-pipeline cloud-check --help)
 
 options:
   --source live|simulator|replay:DIR  market data: CoinGecko (live), the built-in simulator
@@ -66,6 +68,8 @@ const COMMANDS: Record<string, { options: OptionName[]; positionals?: 'sql' }> =
 export interface CliIo {
   out: (line: string) => void;
   err: (line: string) => void;
+  /** A terminal lets long waits show a spinner (cloud-check). */
+  stream?: NodeJS.WritableStream & { isTTY?: boolean };
   /** Called by `start` with an AbortSignal to stop on Ctrl-C / SIGTERM. */
   onStop?: (stop: () => void) => () => void;
 }
@@ -73,6 +77,7 @@ export interface CliIo {
 const consoleIo: CliIo = {
   out: (line) => console.log(line),
   err: (line) => console.error(line),
+  stream: process.stdout,
 };
 
 /** Parses argv and runs a command; resolves to the process exit code. */
@@ -98,6 +103,9 @@ function usage(message: string): never {
 }
 
 async function dispatch(argv: string[], env: Record<string, string | undefined>, io: CliIo): Promise<number> {
+  // cloud-check talks to a deployed stack, not the twin: it has options of its own (ops/cloud-check).
+  if (argv[0] === 'cloud-check')
+    return cloudCheckCommand(argv.slice(1), env, { out: io.out, stream: io.stream });
   let parsed;
   try {
     parsed = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
