@@ -40,9 +40,8 @@ export interface Coin {
 
 const slotAt = (index: number) => new Date(Date.UTC(2026, 10, 21, index));
 
-/** A run's batch as the load function builds it, from a /coins/markets page of `coins`. */
-export function marketBatch(slotIndex: number, coins: readonly Coin[], vsCurrency = 'usd'): StarBatch {
-  const slot = slotAt(slotIndex);
+/** A run's batch as the load function builds it, from one /coins/markets page as CoinGecko sent it. */
+export function pageBatch(slot: Date, page: readonly unknown[], vsCurrency = 'usd'): StarBatch {
   const runId = `coingecko_${vsCurrency}_${compactUtc(slot)}`;
   const raw: DecodedRawObject = {
     manifest: {
@@ -53,24 +52,32 @@ export function marketBatch(slotIndex: number, coins: readonly Coin[], vsCurrenc
       vsCurrency,
       slot: slot.toISOString(),
       market: 'test',
-      request: { coinLimit: 10, perPage: 10 },
+      request: { coinLimit: page.length, perPage: page.length },
       pages: [],
-      recordCount: coins.length,
+      recordCount: page.length,
       extractedAt: slot.toISOString(),
     },
-    pages: [
-      coins.map((c, i) => ({
-        id: c.id,
-        name: c.name,
-        symbol: c.symbol,
-        image: `https://img.example/${c.id}.png`,
-        current_price: slotIndex + i,
-        market_cap: 1000 - i,
-      })),
-    ],
+    pages: [page],
   };
   // The load time is the slot: deterministic, so every order can be compared row for row.
-  return buildStarBatch(raw, { bucket: 'b', key: `${runId}.json`, generation: String(slotIndex) }, slot);
+  const ref = { bucket: 'b', key: `${runId}.json`, generation: String(slot.getTime()) };
+  return buildStarBatch(raw, ref, slot);
+}
+
+/** A run's batch for slot `slotIndex` (hours after a fixed day), from a page of `coins`. */
+export function marketBatch(slotIndex: number, coins: readonly Coin[], vsCurrency = 'usd'): StarBatch {
+  return pageBatch(
+    slotAt(slotIndex),
+    coins.map((c, i) => ({
+      id: c.id,
+      name: c.name,
+      symbol: c.symbol,
+      image: `https://img.example/${c.id}.png`,
+      current_price: slotIndex + i,
+      market_cap: 1000 - i,
+    })),
+    vsCurrency,
+  );
 }
 
 /**
