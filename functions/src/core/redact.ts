@@ -82,15 +82,20 @@ export function createRedactor(secrets: readonly (string | undefined)[]): Redact
   };
 }
 
-/** Redacts an error's message in place (it is rethrown to callers that log or answer with it). */
-export function redactError(error: unknown, redactor: Redactor): unknown {
-  if (error instanceof Error) {
+/**
+ * Redacts an error in place (it is rethrown to callers that log or answer with it): message, stack,
+ * pipeline details, and the same for its causes (a few levels: chains are short).
+ */
+export function redactError(error: unknown, redactor: Redactor, depth = 3): unknown {
+  if (error instanceof Error && depth > 0) {
     error.message = redactor.text(error.message);
-    const withDetails = error as Error & { details?: Record<string, unknown>; body?: unknown };
+    if (error.stack !== undefined) error.stack = redactor.text(error.stack);
+    const withDetails = error as Error & { details?: Record<string, unknown> };
     if (withDetails.details !== undefined && typeof withDetails.details === 'object') {
       // PipelineError.details is readonly to callers; redacting is the one rewrite allowed.
       Object.assign(withDetails.details, redactor.value({ ...withDetails.details }));
     }
+    redactError(error.cause, redactor, depth - 1);
   }
   return error;
 }

@@ -38,14 +38,16 @@ describe('createRedactor', () => {
     expect(none.text('abc abc')).toBe('abc abc');
   });
 
-  test('redacts an error message and its details in place', () => {
+  test('redacts an error message, stack and details in place, causes included', () => {
     const error = new ExtractError(`failed with ${KEY}`, {
       code: 'x',
       retryable: false,
       details: { snippet: `key=${encodeURIComponent(KEY)}` },
     });
-    expect(redactError(error, r)).toBe(error);
+    const wrapped = new ExtractError('outer', { code: 'y', retryable: true, cause: error });
+    expect(redactError(wrapped, r)).toBe(wrapped);
     expect(error.message).toBe(`failed with ${REDACTED}`);
+    expect(error.stack).not.toContain(KEY);
     expect(error.details).toEqual({ snippet: `key=${REDACTED}` });
   });
 });
