@@ -17,7 +17,7 @@ import {
   mergeRunParameters,
   recordFailedRunParameters,
 } from '../../functions/src/adapters/gcp/bigquery-warehouse.js';
-import type { ParamValue } from '../../functions/src/adapters/gcp/bigquery-rows.js';
+import { stagingPayload, type ParamValue } from '../../functions/src/adapters/gcp/bigquery-rows.js';
 import type { StarBatch } from '../../functions/src/core/warehouse.js';
 import {
   MERGE_STAGING_TABLES,
@@ -300,7 +300,10 @@ export class BigQueryScriptOnDuckDb {
     return rows;
   }
 
-  /** What BigQueryWarehouse.loadBatch does: fill the four staging tables, run merge_run.sql. */
+  /**
+   * What BigQueryWarehouse.loadBatch does: fill the four staging tables from the very NDJSON its
+   * load jobs upload (the adapter's serialiser), then run merge_run.sql with its parameters.
+   */
   async loadBatch(batch: StarBatch, now = batch.loadStartedAt): Promise<MergeRunOutcome> {
     const identifiers: Record<string, string> = {};
     const staging: Record<StagingPlaceholder, readonly object[]> = {
@@ -313,14 +316,19 @@ export class BigQueryScriptOnDuckDb {
       const table = MERGE_STAGING_TABLES[placeholder];
       const name = `_staging_${batch.runId}_${placeholder.replace('staging_', '')}`;
       identifiers[placeholder] = name;
-      // WRITE_TRUNCATE, like the adapter's load jobs.
+      // WRITE_TRUNCATE, like the adapter's load jobs; NDJSON read with the table's schema.
       await this.connection.run(`drop table if exists ${DATASET}.${name}`);
       await this.connection.run(this.tableDdl(table, name));
-      for (const row of rows) {
-        const values = row as Record<string, ParamValue>;
-        const literals = table.columns.map((c) => literal(c.type, values[c.name]));
-        await this.connection.run(`insert into ${DATASET}.${name} values (${literals.join(', ')})`);
-      }
+      const lines = stagingPayload(table, rows)
+        .body.toString('utf8')
+        .split('\n')
+        .filter((l) => l !== '');
+      if (lines.length === 0) continue;
+      const values = lines.map((line) => {
+        const row = JSON.parse(line) as Record<string, ParamValue>;
+        return `(${table.columns.map((c) => literal(c.type, row[c.name])).join(', ')})`;
+      });
+      await this.connection.run(`insert into ${DATASET}.${name} values ${values.join(', ')}`);
     }
     const [result] = await this.runScript('load/merge_run.sql', identifiers, mergeRunParameters(batch), now);
     if (result === undefined || result.length !== 2) throw new Error('merge_run.sql returned no result row');
