@@ -19,7 +19,7 @@ function gcpOf(config: PipelineConfig): NonNullable<PipelineConfig['gcp']> {
 
 export function extractSettings(config: PipelineConfig): ExtractSettings {
   const { vsCurrency, coinLimit, perPage, cadenceMinutes } = config;
-  return { vsCurrency, coinLimit, perPage, cadenceMinutes };
+  return { vsCurrency, coinLimit, perPage, cadenceMinutes, secrets: [config.coingecko.apiKey] };
 }
 
 /** The lake bucket, with the client's own retries bounded by the invocation's retry budget. */

@@ -26,10 +26,19 @@ where not exists (
   where d.date_key = s.date_key
 );
 
--- Type 2 history, insert-only: a candidate (one per asset, valid from the slot) becomes a version
--- unless that exact version exists, or the version in effect at its valid_from (the asset's
--- latest version starting at or before it) already has the same attributes. Comparing with the
--- version in effect, not the newest one, keeps history right when runs arrive out of order.
+-- Type 2 history, the same whatever the order in which runs are loaded: the dimension must equal
+-- what loading every snapshot in slot order gives (a version starts at each observed slot whose
+-- attributes differ from the previous observed slot's). Pub/Sub delivers out of order, so a
+-- candidate (one per asset, valid from the slot T) can be older than versions already there. With
+-- the version in effect at T (the latest starting at or before T), the next version, and the
+-- asset's next observed slot S after T (its next fact row; this run's facts are not merged yet):
+-- - in effect with the same attributes, or starting at T (a redelivery): nothing is added;
+-- - otherwise a version opens at T, and when S comes before the next version, S still has the
+--   attributes of the version in effect, which resumes at S (the version is split). That row is
+--   the one loading S in order would have written: its key hashes coin id and S as assetVersionKey
+--   does in TypeScript (sha256 of the parts joined by U+001F, top 53 bits of the first 64, that is
+--   the first 14 hex digits shifted right by 3), its run and load time are S's fact row's.
+-- The partition filter on the fact is constant: S is at or after T, so on or after the run's date.
 insert into {{dataset}}.dim_asset (
   asset_version_key, asset_key, coin_id, symbol, name, image_url, attributes_hash, valid_from, run_id,
   loaded_at
@@ -43,26 +52,113 @@ with candidate as (
 version_in_effect as (
   select
     c.asset_key,
-    c.valid_from,
     d.valid_from as in_effect_from,
+    d.symbol,
+    d.name,
+    d.image_url,
     d.attributes_hash
   from candidate as c
   join {{dataset}}.dim_asset as d
     on d.asset_key = c.asset_key
     and d.valid_from <= c.valid_from
-  qualify row_number() over (partition by c.asset_key, c.valid_from order by d.valid_from desc) = 1
+  qualify row_number() over (partition by c.asset_key order by d.valid_from desc) = 1
+),
+next_version as (
+  select
+    c.asset_key,
+    min(d.valid_from) as next_from
+  from candidate as c
+  join {{dataset}}.dim_asset as d
+    on d.asset_key = c.asset_key
+    and d.valid_from > c.valid_from
+  group by c.asset_key
+),
+next_snapshot as (
+  select
+    c.asset_key,
+    f.slot_ts,
+    f.run_id,
+    f.loaded_at
+  from candidate as c
+  join {{dataset}}.fact_market_snapshot as f
+    on f.asset_key = c.asset_key
+    and f.slot_ts > c.valid_from
+  where f.snapshot_date >= @snapshot_date
+  qualify row_number() over (partition by c.asset_key order by f.slot_ts, f.run_id) = 1
+),
+opening as (
+  select
+    c.asset_version_key, c.asset_key, c.coin_id, c.symbol, c.name, c.image_url, c.attributes_hash,
+    c.valid_from, c.run_id, c.loaded_at
+  from candidate as c
+  left join version_in_effect as v
+    on v.asset_key = c.asset_key
+  where v.asset_key is null
+    or (v.in_effect_from <> c.valid_from and v.attributes_hash <> c.attributes_hash)
 )
 select
-  c.asset_version_key, c.asset_key, c.coin_id, c.symbol, c.name, c.image_url, c.attributes_hash,
-  c.valid_from, c.run_id, c.loaded_at
-from candidate as c
-left join version_in_effect as v
-  on v.asset_key = c.asset_key
-  and v.valid_from = c.valid_from
-where v.asset_key is null
-  or (v.in_effect_from <> c.valid_from and v.attributes_hash <> c.attributes_hash);
+  o.asset_version_key, o.asset_key, o.coin_id, o.symbol, o.name, o.image_url, o.attributes_hash,
+  o.valid_from, o.run_id, o.loaded_at
+from opening as o
+union all
+select
+  cast(
+    concat(
+      '0x',
+      substr(
+        to_hex(
+          sha256(
+            concat(
+              'asset_version', code_points_to_string([31]), o.coin_id, code_points_to_string([31]),
+              format_timestamp('%Y-%m-%dT%H:%M:%E3SZ', n.slot_ts, 'UTC')
+            )
+          )
+        ),
+        1,
+        14
+      )
+    ) as int64
+  ) >> 3 as asset_version_key,
+  o.asset_key, o.coin_id, v.symbol, v.name, v.image_url, v.attributes_hash, n.slot_ts as valid_from,
+  n.run_id, n.loaded_at
+from opening as o
+join version_in_effect as v
+  on v.asset_key = o.asset_key
+join next_snapshot as n
+  on n.asset_key = o.asset_key
+left join next_version as x
+  on x.asset_key = o.asset_key
+where x.next_from is null or n.slot_ts < x.next_from;
 
 set asset_versions_inserted = @@row_count;
+
+-- A version whose predecessor has the same attributes adds nothing: when a late snapshot opened a
+-- version just before the next version with its attributes, that next version now starts at the
+-- late slot. Removing it does that (and heals redundant versions an older rule left behind).
+-- Limited to the run's assets; dim_asset is small and unpartitioned, so this costs little.
+merge {{dataset}}.dim_asset as t
+using (
+  select
+    h.asset_key,
+    h.valid_from
+  from (
+    select
+      a.asset_key,
+      a.valid_from,
+      a.attributes_hash,
+      lag(a.attributes_hash) over (partition by a.asset_key order by a.valid_from) as previous_hash
+    from {{dataset}}.dim_asset as a
+    where a.asset_key in (
+      select s.asset_key
+      from {{dataset}}.{{staging_asset}} as s
+    )
+  ) as h
+  where h.previous_hash = h.attributes_hash
+) as r
+on t.asset_key = r.asset_key
+  and t.valid_from = r.valid_from
+when matched then
+  delete;
 
 -- The fact, insert-only on its grain. No update clause: a MERGE that can update is billed for the
 -- whole table. The constant filter on the partitioning column prunes the target to the run's day

@@ -124,6 +124,7 @@ describe('load/merge_run.sql', () => {
       'astInsertStatementNode -> resolvedInsertStmtNode', // dim_date
       'astInsertStatementNode -> resolvedInsertStmtNode', // dim_asset
       'astSingleAssignmentNode -> resolvedSystemVariableNode', // asset_versions_inserted = @@row_count
+      'astMergeStatementNode -> resolvedMergeStmtNode', // dim_asset: redundant versions removed
       'astMergeStatementNode -> resolvedMergeStmtNode', // fact
       'astSingleAssignmentNode -> resolvedSystemVariableNode', // fact_rows_inserted = @@row_count
       'astInsertStatementNode -> resolvedInsertStmtNode', // ops_rejected_record
@@ -172,11 +173,12 @@ describe('the check has teeth: analysis fails when the schema changes under the 
     ]);
   });
 
-  test('renaming dim_asset.attributes_hash breaks the type 2 insert', async () => {
+  test('renaming dim_asset.attributes_hash breaks both type 2 statements', async () => {
     const tables = alterColumn('dim_asset', 'attributes_hash', { name: 'attr_hash' });
     const errors = errorsOf(await analyse('load/merge_run.sql', tables));
-    expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatch(/attributes_hash/);
+    expect(errors).toHaveLength(2);
+    expect(errors[0]).toMatch(/astInsertStatementNode.*attributes_hash/);
+    expect(errors[1]).toMatch(/astMergeStatementNode.*attributes_hash/);
   });
 
   test('changing the type of ops_run.records_loaded breaks the run record merge', async () => {

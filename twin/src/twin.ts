@@ -107,7 +107,7 @@ export class Twin {
     if (!this.market) throw new Error('this twin was opened without a market source');
     return runExtract(
       time,
-      { vsCurrency, coinLimit, perPage, cadenceMinutes },
+      { vsCurrency, coinLimit, perPage, cadenceMinutes, secrets: [this.config.coingecko.apiKey] },
       { market: this.market, lake: this.lake, publisher: this.bus, clock: this.clock, logger: this.logger },
     );
   }

@@ -13,8 +13,10 @@ export interface StarBatch {
   raw: RawObjectRef;
   facts: FactRow[];
   /**
-   * One candidate version per asset in the snapshot, valid from the slot. The warehouse inserts a
-   * candidate only when the version in effect at that slot has different attributes (type 2).
+   * One candidate version per asset in the snapshot, valid from the slot. The warehouse applies
+   * them so that the history does not depend on the order of loads (type 2): a candidate opens a
+   * version only when the version in effect at its slot has other attributes, and a late one moves
+   * or splits versions (twin/src/adapters/asset-history.ts, sql/load/merge_run.sql).
    */
   assetCandidates: AssetVersionRow[];
   dates: DateRow[];

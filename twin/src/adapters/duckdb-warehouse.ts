@@ -7,6 +7,7 @@ import {
   timestampValue,
   type DuckDBAppender,
   type DuckDBConnection,
+  type DuckDBResultReader,
 } from '@duckdb/node-api';
 import { LoadError } from '../../../functions/src/load/errors.js';
 import type { LoadOutcome, StarBatch, Warehouse } from '../../../functions/src/core/warehouse.js';
@@ -21,6 +22,7 @@ import {
   type RunRow,
   type TableDef,
 } from '../../../functions/src/schema/tables.js';
+import { insertAssetVersionsSql, removeRedundantVersionsSql } from './asset-history.js';
 import { DUCKDB_VIEWS } from './duckdb-views.js';
 
 const STAGING = {
@@ -42,8 +44,9 @@ const cols = (t: TableDef) => t.columns.map((c) => c.name).join(', ');
 
 /**
  * The twin's warehouse: one DuckDB file with the same star schema as BigQuery (DDL generated from
- * the schema source of truth) and the same load semantics as sql/load/merge_run.sql: dimensions
- * insert-if-new (type 2 by attribute hash at the slot), fact insert-only on its grain, rejected
+ * the schema source of truth) and the same load semantics as sql/load/merge_run.sql: dim_date
+ * insert-if-new, dim_asset type 2 independent of load order (asset-history.ts), fact insert-only
+ * on its grain, rejected
  * records and the run record, all in one transaction. Writes are serialised in-process; a second
  * process gets DuckDB's file lock error, reported clearly.
  */
@@ -147,18 +150,10 @@ export class DuckDbWarehouse implements Warehouse {
         `insert into dim_date select s.* from _stg_date as s
          where not exists (select 1 from dim_date as d where d.date_key = s.date_key)`,
       );
-      // Type 2: a candidate becomes a version unless the version in effect at its slot already has
-      // the same attributes (or a version starts at exactly that slot: a re-delivery).
-      const assets = await c.run(
-        `insert into dim_asset select c.* from _stg_asset as c
-         where not exists (select 1 from dim_asset as d where d.asset_key = c.asset_key and d.valid_from = c.valid_from)
-           and not exists (
-             select 1 from dim_asset as d
-             where d.asset_key = c.asset_key
-               and d.attributes_hash = c.attributes_hash
-               and d.valid_from = (select max(p.valid_from) from dim_asset as p
-                                   where p.asset_key = c.asset_key and p.valid_from <= c.valid_from))`,
-      );
+      // Type 2, the same whatever the order of loads (see asset-history.ts): versions opened or
+      // split by this run, then versions made redundant by a late snapshot.
+      const assets = await c.run(insertAssetVersionsSql(STAGING.asset.name));
+      await c.run(removeRedundantVersionsSql(STAGING.asset.name));
       this.failpoint?.('dimensions');
       const facts = await c.run(
         `insert into fact_market_snapshot select s.* from _stg_fact as s on conflict do nothing`,
@@ -298,17 +293,7 @@ export class DuckDbWarehouse implements Warehouse {
     sql: string,
     params: Record<string, string | number>,
   ): Promise<Record<string, unknown>[]> {
-    const reader = await this.connection.runAndReadAll(sql, params);
-    // The JS conversion turns DATE into a midnight Date, which would print as a timestamp.
-    const names = reader.columnNames();
-    const dates = new Set(names.filter((_, i) => reader.columnType(i).toString() === 'DATE'));
-    return reader
-      .getRowObjectsJS()
-      .map((row) =>
-        Object.fromEntries(
-          Object.entries(row).map(([k, v]) => [k, dates.has(k) ? toDateText(v) : toPlain(v)]),
-        ),
-      );
+    return plainRows(await this.connection.runAndReadAll(sql, params));
   }
 
   async close(): Promise<void> {
@@ -357,6 +342,20 @@ function appendValue(
     case 'TIMESTAMP':
       return appender.appendTimestamp(ts(value as Date));
   }
+}
+
+/**
+ * Rows as plain JS values: BIGINT as a number when exact (else text), TIMESTAMP as Date, DATE as
+ * `YYYY-MM-DD` (the JS conversion makes it a midnight Date, which would print as a timestamp).
+ */
+export function plainRows(reader: DuckDBResultReader): Record<string, unknown>[] {
+  const names = reader.columnNames();
+  const dates = new Set(names.filter((_, i) => reader.columnType(i).toString() === 'DATE'));
+  return reader
+    .getRowObjectsJS()
+    .map((row) =>
+      Object.fromEntries(Object.entries(row).map(([k, v]) => [k, dates.has(k) ? toDateText(v) : toPlain(v)])),
+    );
 }
 
 const sqlText = (text: string) => `'${text.replaceAll("'", "''")}'`;

@@ -102,6 +102,45 @@ const STAGING: readonly {
   { placeholder: 'staging_rejected', suffix: 'rejected', rows: (b) => b.rejected },
 ];
 
+type ParametersOf<F extends keyof typeof SQL_PARAMETERS> = Record<
+  keyof (typeof SQL_PARAMETERS)[F],
+  ParamValue
+>;
+
+/**
+ * The named parameters of `sql/load/merge_run.sql` for a batch. Exported so that the test that
+ * executes the script offline (tests/support/bigquery-script-on-duckdb.ts) sends exactly these.
+ */
+export function mergeRunParameters(batch: StarBatch): ParametersOf<'load/merge_run.sql'> {
+  return {
+    run_id: batch.runId,
+    source: batch.source,
+    vs_currency: batch.vsCurrency,
+    slot_ts: batch.slot,
+    snapshot_date: utcDate(batch.slot),
+    raw_object: batch.raw.key,
+    raw_generation: batch.raw.generation,
+    records_in: batch.counts.recordsIn,
+    records_rejected: batch.counts.rejected,
+    records_duplicate: batch.counts.duplicates,
+    load_started_at: batch.loadStartedAt,
+  };
+}
+
+/** The named parameters of `sql/load/record_failed_run.sql` for a failed run. */
+export function recordFailedRunParameters(run: RunRow): ParametersOf<'load/record_failed_run.sql'> {
+  return {
+    run_id: run.run_id,
+    source: run.source,
+    vs_currency: run.vs_currency,
+    slot_ts: run.slot_ts,
+    raw_object: run.raw_object,
+    raw_generation: run.raw_generation,
+    error_code: run.error_code,
+    error_message: run.error_message,
+  };
+}
+
 /**
  * A job id names one attempt; a failed job cannot be run again under its id. When the job found
  * under an id failed, the next id in the chain `<base>`, `<base>_2`, ... is tried: deterministic,
@@ -247,19 +286,7 @@ export class BigQueryWarehouse implements Warehouse {
 
     const file = 'load/merge_run.sql';
     const sql = renderSql(readSql(file), identifiers);
-    const params = {
-      run_id: batch.runId,
-      source: batch.source,
-      vs_currency: batch.vsCurrency,
-      slot_ts: batch.slot,
-      snapshot_date: utcDate(batch.slot),
-      raw_object: batch.raw.key,
-      raw_generation: batch.raw.generation,
-      records_in: batch.counts.recordsIn,
-      records_rejected: batch.counts.rejected,
-      records_duplicate: batch.counts.duplicates,
-      load_started_at: batch.loadStartedAt,
-    } satisfies Record<keyof (typeof SQL_PARAMETERS)[typeof file], ParamValue>;
+    const params = mergeRunParameters(batch);
     const { load_started_at: _deliveryTime, ...stableParams } = params;
     const fingerprint = shortHash(
       sql,
@@ -300,16 +327,7 @@ export class BigQueryWarehouse implements Warehouse {
     const budget = this.budget();
     const file = 'load/record_failed_run.sql';
     const sql = renderSql(readSql(file), { dataset: this.datasetPath() });
-    const params = {
-      run_id: run.run_id,
-      source: run.source,
-      vs_currency: run.vs_currency,
-      slot_ts: run.slot_ts,
-      raw_object: run.raw_object,
-      raw_generation: run.raw_generation,
-      error_code: run.error_code,
-      error_message: run.error_message,
-    } satisfies Record<keyof (typeof SQL_PARAMETERS)[typeof file], ParamValue>;
+    const params = recordFailedRunParameters(run);
     const parameters = queryParameters(SQL_PARAMETERS[file], params);
     await this.runJob(
       `failed_${run.run_id}_${shortHash(sql, JSON.stringify(params))}`,
