@@ -11,18 +11,21 @@ export class SnapshotPublisher {
   private last = 0;
   private timer: NodeJS.Timeout | undefined;
   private publishing: Promise<void> = Promise.resolve();
+  private gapMs: number;
 
   constructor(
     private readonly warehouse: DuckDbWarehouse,
     private readonly target: string,
     private readonly logger: Logger,
     private readonly minIntervalMs = 2_000,
-  ) {}
+  ) {
+    this.gapMs = minIntervalMs;
+  }
 
   /** The warehouse changed: publish now, or once the interval since the last copy has passed. */
   changed(): void {
     if (this.timer) return;
-    const wait = this.last + this.minIntervalMs - Date.now();
+    const wait = this.last + this.gapMs - Date.now();
     if (wait <= 0) return void this.publish();
     this.timer = setTimeout(() => {
       this.timer = undefined;
@@ -45,7 +48,13 @@ export class SnapshotPublisher {
   private publish(): Promise<void> {
     this.last = Date.now();
     this.publishing = this.publishing
-      .then(() => this.warehouse.publishSnapshot(this.target))
+      .then(async () => {
+        const started = Date.now();
+        await this.warehouse.publishSnapshot(this.target);
+        // A big warehouse takes longer to copy: space the copies so they cost at most ~10% of
+        // the writer's time (the next one waits ten times as long as this one took).
+        this.gapMs = Math.max(this.minIntervalMs, 10 * (Date.now() - started));
+      })
       .catch((error: unknown) => {
         // Readers fall back to an older copy; the pipeline itself must not fail for it.
         this.logger.log(
