@@ -109,12 +109,7 @@ export async function statusCommand(dataDir: string, options: ReadOptions): Prom
         : 'freshness: nothing loaded yet',
     );
     out(`runs: ${status.runs.loaded} loaded, ${status.runs.failed} failed`);
-    out(
-      gaps
-        ? `gaps: ${gaps.missingSlots} of ${gaps.expectedSlots} slot(s) of "${gaps.schedule}" since ${gaps.from} have no run` +
-            (gaps.recent.length ? ` (newest: ${gaps.recent.join(', ')})` : '')
-        : 'gaps: not checked (no schedule recorded yet: `start` records the one it keeps)',
-    );
+    out(`gaps: ${describeGaps(gaps)}`);
     const { pending, deadLettered } = status.events;
     out(
       `events: ${pending} pending, ${deadLettered} dead-lettered${deadLettered ? ' (crypto-pipeline redrive)' : ''}`,
@@ -126,6 +121,14 @@ export async function statusCommand(dataDir: string, options: ReadOptions): Prom
     out(table(recentRuns));
     return 0;
   });
+}
+
+function describeGaps(gaps: Gaps | null): string {
+  if (!gaps) return 'not checked (no schedule recorded yet: `start` records the one it keeps)';
+  const kept = `"${gaps.schedule}" since ${gaps.from}`;
+  if (gaps.missingSlots === 0)
+    return `none (every one of the ${gaps.expectedSlots} slot(s) of ${kept} has a run)`;
+  return `${gaps.missingSlots} of ${gaps.expectedSlots} slot(s) of ${kept} have no run (newest: ${gaps.recent.join(', ')})`;
 }
 
 /** How long `query` lets one statement run before stopping it. */
