@@ -99,7 +99,7 @@ export async function main(
 }
 
 function usage(message: string): never {
-  throw new UsageError(`${message}\n\n${USAGE}`);
+  throw new UsageError(`${message}\n(crypto-pipeline --help lists the commands and their options)`);
 }
 
 async function dispatch(argv: string[], env: Record<string, string | undefined>, io: CliIo): Promise<number> {
