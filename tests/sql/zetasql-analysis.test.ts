@@ -145,6 +145,8 @@ describe('the check has teeth: analysis fails when the schema changes under the 
       'views/v_market_snapshot.sql',
       'views/v_latest_snapshot.sql',
       'views/v_daily_ohlc.sql',
+      'views/v_daily_indicators.sql',
+      'views/v_top_movers.sql',
     ]);
   });
 
