@@ -60,6 +60,8 @@ export interface ChartDef {
   /** Split into one series per value of this column (e.g. symbol). */
   seriesBy?: string;
   measures: readonly Measure[];
+  /** Further columns the rendering reads (e.g. a run's status to mark failures). */
+  extraColumns?: readonly string[];
   filters: ChartFilters;
   /** Only the first selected asset (charts that cannot overlay assets, e.g. candles). */
   singleAsset?: boolean;
@@ -220,6 +222,7 @@ export const DASHBOARD: DashboardDef = {
             { column: 'records_loaded', label: 'Loaded', format: 'number_compact' },
             { column: 'records_rejected', label: 'Rejected', format: 'number_compact' },
           ],
+          extraColumns: ['status', 'error_code'],
           filters: { assets: false, dateColumn: 'slot_date' },
           orderBy: 'slot_ts',
           limit: 500,

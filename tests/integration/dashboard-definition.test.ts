@@ -13,6 +13,7 @@ describe('the dashboard definition', () => {
     const columns = new Set((await w.query(`describe ${chart.view}`)).map((r) => String(r.column_name)));
     const named = [
       ...chart.measures.map((m) => m.column),
+      ...(chart.extraColumns ?? []),
       ...(chart.x ? [chart.x.column] : []),
       ...(chart.seriesBy ? [chart.seriesBy] : []),
       ...(chart.filters.dateColumn ? [chart.filters.dateColumn] : []),

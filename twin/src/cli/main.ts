@@ -4,6 +4,8 @@ import { describeError } from '../../../functions/src/core/errors.js';
 import { openMarket, parseSourceSpec } from '../market-source.js';
 import { Twin } from '../twin.js';
 import { twinConfig } from './context.js';
+import { dashboardCommand, parsePort } from './dashboard-command.js';
+import { lookerStudioUrlCommand } from './looker-studio-url-command.js';
 import { consoleLogger, toJson } from './output.js';
 import { runCommand } from './run-command.js';
 import { startCommand } from './start-command.js';
@@ -15,7 +17,9 @@ usage: crypto-pipeline <command> [options]
 
 commands:
   run     [--source S] [--slot ISO]   one run (replay:DIR: one run per saved file)
-  start   [--source S] [--schedule C] run now, then on the cron schedule until Ctrl-C
+  start   [--source S] [--schedule C] run now, then on the cron schedule until Ctrl-C; serves the dashboard
+  dashboard [--port N]                the local dashboard on 127.0.0.1 (port 0: a free one)
+  looker-studio-url --project P [--dataset D]   URL that creates the Looker Studio report
   status  [--json]                    recent runs, row counts, freshness, dead letters
   query   "SQL" [--json]              read-only SQL on the local warehouse
   redrive                             deliver dead-lettered events again
@@ -28,6 +32,7 @@ options:
   --schedule CRON                     unix-cron, UTC (default: every cadence, "*/15 * * * *")
   --cadence MINUTES                   slot length (default 15, env CADENCE_MINUTES)
   --data-dir DIR                      lake, events and warehouse (default .data, env PIPELINE_DATA_DIR)
+  --port N                            dashboard port (default 0: a free port, printed)
   --json                              machine-readable output
   --verbose                           log every pipeline step to stderr
 
@@ -48,6 +53,10 @@ export async function main(argv: string[], env: Record<string, string | undefine
         schedule: { type: 'string' },
         cadence: { type: 'string' },
         'data-dir': { type: 'string' },
+        port: { type: 'string' },
+        project: { type: 'string' },
+        dataset: { type: 'string' },
+        'template-report': { type: 'string' },
         json: { type: 'boolean', default: false },
         verbose: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -86,8 +95,31 @@ export async function main(argv: string[], env: Record<string, string | undefine
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
         const schedule = values.schedule ?? env.SCHEDULE ?? `*/${config.cadenceMinutes} * * * *`;
-        return await startCommand({ config, source, schedule, logger, out, signal: controller.signal });
+        const dashboardPort = parsePort(values.port);
+        return await startCommand({
+          config,
+          source,
+          schedule,
+          logger,
+          out,
+          signal: controller.signal,
+          dashboardPort,
+        });
       }
+      case 'dashboard': {
+        const controller = new AbortController();
+        process.once('SIGINT', () => controller.abort());
+        process.once('SIGTERM', () => controller.abort());
+        const port = parsePort(values.port);
+        return await dashboardCommand({ config, port, out, signal: controller.signal });
+      }
+      case 'looker-studio-url':
+        return lookerStudioUrlCommand({
+          project: values.project,
+          dataset: values.dataset,
+          templateReportId: values['template-report'],
+          out,
+        });
       case 'status':
         return await statusCommand(config, { json: values.json, out });
       case 'query': {

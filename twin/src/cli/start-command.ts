@@ -4,6 +4,8 @@ import { systemClock } from '../../../functions/src/core/ports.js';
 import { openMarket, type SourceSpec } from '../market-source.js';
 import { assertScheduleFitsCadence, nextFireTimes, runOnSchedule } from '../scheduler.js';
 import { Twin } from '../twin.js';
+import type { DashboardServer } from '../dashboard/server.js';
+import { serveLiveDashboard } from './dashboard-command.js';
 import { clientProgressPrinter } from './output.js';
 import { describeError } from '../../../functions/src/core/errors.js';
 
@@ -14,6 +16,8 @@ export interface StartOptions {
   logger: Logger;
   out: (line: string) => void;
   signal: AbortSignal;
+  /** Serve the dashboard from this run's warehouse on this port (0: a free one); omit for none. */
+  dashboardPort?: number;
 }
 
 /**
@@ -27,6 +31,7 @@ export async function startCommand(options: StartOptions): Promise<number> {
     onProgress: clientProgressPrinter(options.logger),
   });
   const twin = await Twin.open({ config, market: market.source, logger: options.logger });
+  let dashboard: DashboardServer | undefined;
   const tick = async (time: Date) => {
     market.simulator?.setTime(time);
     try {
@@ -47,6 +52,12 @@ export async function startCommand(options: StartOptions): Promise<number> {
     }
   };
   try {
+    if (options.dashboardPort !== undefined)
+      dashboard = await serveLiveDashboard(twin.warehouse, {
+        port: options.dashboardPort,
+        vsCurrency: config.vsCurrency,
+        out,
+      });
     const [next] = nextFireTimes(options.schedule, new Date(), 1);
     out(
       `running ${options.source.kind} on schedule "${options.schedule}" (UTC, ${config.cadenceMinutes}-minute slots), ` +
@@ -57,6 +68,7 @@ export async function startCommand(options: StartOptions): Promise<number> {
     out('stopped');
     return 0;
   } finally {
+    await dashboard?.close();
     await twin.close();
     await market.close();
   }
