@@ -10,7 +10,7 @@ const params = new URLSearchParams(location.search);
 const refreshMs = Math.max(250, Number(params.get('refresh')) || 5000);
 
 const $ = (id) => document.getElementById(id);
-const state = { dashboard: null, meta: null, plots: new Map(), busy: false, timer: 0 };
+const state = { dashboard: null, meta: null, plots: new Map(), busy: false, again: false, refreshes: 0 };
 
 async function getJson(path) {
   const response = await fetch(path, { cache: 'no-store' });
@@ -132,7 +132,11 @@ async function refreshChart(chart, query, currency) {
 }
 
 async function refresh() {
-  if (state.busy) return;
+  // One refresh at a time; a filter change during one runs another right after it.
+  if (state.busy) {
+    state.again = true;
+    return;
+  }
   state.busy = true;
   try {
     state.meta = await getJson('/api/meta');
@@ -144,12 +148,19 @@ async function refresh() {
     const newest = state.meta.newest_slot_ts ? utcDateTime(state.meta.newest_slot_ts) : 'nothing loaded yet';
     $('status').textContent = `newest slot ${newest} · refreshed ${utcDateTime(Date.now()).slice(11)}`;
     $('status').classList.remove('error');
+    // For tests and scripts: which filters the charts on screen were drawn with.
+    document.body.dataset.query = query;
+    document.body.dataset.refreshes = String(++state.refreshes);
   } catch (error) {
     // The warehouse may be missing or busy for a moment: say so and try again at the next poll.
     $('status').textContent = `waiting for data: ${error.message}`;
     $('status').classList.add('error');
   } finally {
     state.busy = false;
+    if (state.again) {
+      state.again = false;
+      refresh();
+    }
   }
 }
 
@@ -164,7 +175,7 @@ async function start() {
     refresh();
   });
   await refresh();
-  state.timer = setInterval(refresh, refreshMs);
+  setInterval(refresh, refreshMs);
 }
 
 start();

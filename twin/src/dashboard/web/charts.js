@@ -34,6 +34,19 @@ const TIME_LABELS = {
   second: '{HH}:{mm}:{ss}',
 };
 
+/** A time axis; daily data gets day ticks only (no hours between two dates). */
+function timeAxis(format) {
+  const daily = format === 'date_utc';
+  return {
+    type: 'time',
+    minInterval: daily ? 86_400_000 : undefined,
+    axisLabel: {
+      hideOverlap: true,
+      formatter: daily ? { ...TIME_LABELS, month: '{MMM} {d}', year: '{MMM} {d}' } : TIME_LABELS,
+    },
+  };
+}
+
 function base(chart, currency, legend, bottom = 28) {
   return {
     color: PALETTE,
@@ -98,7 +111,7 @@ function lineOption(chart, rows, currency, order) {
       currency,
       series.map((s) => s.name),
     ),
-    xAxis: { type: 'time', axisLabel: { hideOverlap: true, formatter: TIME_LABELS } },
+    xAxis: timeAxis(chart.x.format),
     yAxis: {
       type: log ? 'log' : 'value',
       scale: true,
@@ -128,8 +141,15 @@ function candlestickOption(chart, rows, currency) {
     xAxis: { type: 'category', data: rows.map((r) => formatValue(r[x], chart.x.format)), boundaryGap: true },
     yAxis: {
       type: 'value',
-      scale: true,
-      axisLabel: { formatter: axisFormatter('currency_compact', currency) },
+      // Room above the highest high and below the lowest low, so no candle touches the frame.
+      min: (extent) => extent.min - (extent.max - extent.min) * 0.08,
+      max: (extent) => extent.max + (extent.max - extent.min) * 0.08,
+      // The padded ends are not round numbers: label only the round ticks between them.
+      axisLabel: {
+        showMinLabel: false,
+        showMaxLabel: false,
+        formatter: axisFormatter('currency_compact', currency),
+      },
     },
     series: [
       {
