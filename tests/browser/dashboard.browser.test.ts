@@ -13,6 +13,21 @@ import { openHarness, type Harness } from '../support/twin-harness.js';
  * shown, new slots appear without a reload, nothing is requested from beyond 127.0.0.1 and the
  * console stays clean. It saves a screenshot to .artifacts/dashboard.png.
  */
+// The callbacks given to page.$eval and waitForFunction run in the page, not in Node; the project's
+// TypeScript lib is Node's (no DOM), so the few DOM shapes they touch are declared here, in this
+// module only.
+interface PageElement {
+  dataset: Record<string, string | undefined>;
+  textContent: string | null;
+  getAttribute(name: string): string | null;
+}
+type HTMLElement = PageElement;
+declare const document: {
+  body: PageElement;
+  querySelector(selector: string): PageElement | null;
+  querySelectorAll(selector: string): Iterable<PageElement>;
+};
+
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const SCREENSHOT = join(ROOT, '.artifacts', 'dashboard.png');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -123,8 +138,8 @@ describe('the local dashboard in Chromium', () => {
       // ECharts holds the drawn data: every chart has at least one series with points.
       const points = await page.$eval(`#chart-${chart.id} .plot`, (el) => {
         const option = (
-          window as unknown as {
-            echarts: { getInstanceByDom(e: Element): { getOption(): { series: { data: unknown[] }[] } } };
+          globalThis as unknown as {
+            echarts: { getInstanceByDom(e: unknown): { getOption(): { series: { data: unknown[] }[] } } };
           }
         ).echarts
           .getInstanceByDom(el)
@@ -141,8 +156,8 @@ describe('the local dashboard in Chromium', () => {
     expect(kpis[1]).toMatch(/^(\d+ min|\d+ h \d+ min)$/);
     const labels = await page.$eval('#chart-market_cap_history .plot', (el) => {
       const chart = (
-        window as unknown as {
-          echarts: { getInstanceByDom(e: Element): { getOption(): { yAxis: { axisLabel: unknown }[] } } };
+        globalThis as unknown as {
+          echarts: { getInstanceByDom(e: unknown): { getOption(): { yAxis: { axisLabel: unknown }[] } } };
         }
       ).echarts.getInstanceByDom(el);
       const formatter = (chart.getOption().yAxis[0]!.axisLabel as { formatter: (v: number) => string })
@@ -156,7 +171,7 @@ describe('the local dashboard in Chromium', () => {
     const before = await cardState('price_history');
     expect(before.series.length).toBe(5); // the five largest assets by default
     const options = await page.$$eval('#assets option', (els) =>
-      els.map((e) => ({ value: (e as HTMLOptionElement).value, text: e.textContent ?? '' })),
+      els.map((e) => ({ value: (e as HTMLElement & { value: string }).value, text: e.textContent ?? '' })),
     );
     const pick = options[7]!;
     await afterRefresh(async () => {

@@ -49,7 +49,8 @@ export function formatValue(value, format, currency = 'usd') {
             style: 'currency',
             currency: code,
             notation: 'compact',
-            maximumFractionDigits: 2,
+            // Three significant digits: $1.23T, $56.3K, $5.6M (trailing zeros dropped).
+            maximumSignificantDigits: 3,
           }),
       ).format(value);
     case 'currency_price': {
