@@ -1,0 +1,93 @@
+import { execFile, spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { viewsUsed } from '../../dashboards/definition.js';
+import { tempDir } from '../support/twin-harness.js';
+
+/** The dashboard commands as a user runs them: the bin script, a fresh data folder. */
+const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const BIN = join(ROOT, 'bin', 'crypto-pipeline.js');
+const ENV = { PATH: process.env.PATH, HOME: process.env.HOME };
+
+async function cli(args: string[]) {
+  try {
+    const { stdout, stderr } = await promisify(execFile)('node', [BIN, ...args], {
+      cwd: ROOT,
+      env: ENV,
+      timeout: 60_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const error = e as { code: number; stdout: string; stderr: string };
+    return { code: error.code, stdout: error.stdout, stderr: error.stderr };
+  }
+}
+
+let dir: string;
+beforeAll(() => {
+  dir = tempDir('cmp-dash-cli-');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('crypto-pipeline looker-studio-url', () => {
+  it('prints the Linking API URL for the project and dataset', async () => {
+    const r = await cli(['looker-studio-url', '--project', 'my-project-1', '--dataset', 'market_data']);
+    expect(r.code).toBe(0);
+    const url = new URL(r.stdout.trim());
+    expect(url.host).toBe('lookerstudio.google.com');
+    for (const view of viewsUsed()) {
+      expect(url.searchParams.get(`ds.${view}.projectId`)).toBe('my-project-1');
+      expect(url.searchParams.get(`ds.${view}.datasetId`)).toBe('market_data');
+      expect(url.searchParams.get(`ds.${view}.tableId`)).toBe(view);
+    }
+  }, 60_000);
+
+  it('exits 2 without a project', async () => {
+    const r = await cli(['looker-studio-url']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/needs --project/);
+  }, 60_000);
+});
+
+describe('crypto-pipeline dashboard', () => {
+  it.each([['abc'], ['65536'], ['8.5'], ['']])(
+    'exits 2 on --port %s',
+    async (port) => {
+      const r = await cli(['dashboard', '--port', port, '--data-dir', dir]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/--port must be a whole number from 0 to 65535/);
+    },
+    60_000,
+  );
+
+  it('with --port 0 picks a free port, prints the URL and serves the page until stopped', async () => {
+    expect((await cli(['run', '--data-dir', dir])).code).toBe(0);
+    const child = spawn('node', [BIN, 'dashboard', '--port', '0', '--data-dir', dir], {
+      cwd: ROOT,
+      env: ENV,
+    });
+    try {
+      const url = await new Promise<string>((resolveUrl, reject) => {
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          const match = /dashboard: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+          if (match) resolveUrl(match[1]!);
+        });
+        child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
+      });
+      expect(url).not.toMatch(/:0\/$/);
+      const page = await fetch(url);
+      expect(page.status).toBe(200);
+      const movers = (await (await fetch(`${url}api/charts/top_movers`)).json()) as { rows: unknown[] };
+      expect(movers.rows.length).toBeGreaterThan(0);
+    } finally {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGINT');
+      await exited;
+    }
+    expect(child.exitCode).toBe(0);
+  }, 90_000);
+});
