@@ -116,9 +116,14 @@ async function refreshChart(chart, query, currency) {
     card.dataset.rows = String(rows.length);
     const order = selectedSymbols();
     card.dataset.series = JSON.stringify(seriesNames(chart, rows, order));
-    if (rows.length === 0) {
+    // Rows whose measures are all null draw nothing (e.g. volatility needs two daily returns).
+    const drawable = rows.some((row) => chart.measures.some((m) => row[m.column] !== null));
+    if (!drawable) {
       card.dataset.state = 'empty';
-      showMessage(card, 'No data for these filters yet.');
+      showMessage(
+        card,
+        rows.length === 0 ? 'No data for these filters yet.' : 'Not enough history yet for this chart.',
+      );
       return;
     }
     if (chart.kind === 'kpi') renderKpis(chart, card, rows, currency);

@@ -10,9 +10,11 @@ const isTime = (format) => format === 'date_utc' || format === 'datetime_utc';
 const time = (value) => new Date(value).getTime();
 
 function axisFormatter(format, currency) {
-  // Axis labels are short: compact currency for prices and caps alike.
-  const axisFormat = format === 'currency_price' ? 'currency_compact' : format;
-  return (value) => formatValue(value, axisFormat, currency);
+  // Axis labels are short: compact currency for large prices and caps; a price below 100k keeps
+  // its digits, or the ticks of a narrow range (one asset over a day) would all read "$56.1K".
+  if (format !== 'currency_price') return (value) => formatValue(value, format, currency);
+  return (value) =>
+    formatValue(value, Math.abs(value) >= 100_000 ? 'currency_compact' : 'currency_price', currency);
 }
 
 function tooltip(chart, currency) {
@@ -148,7 +150,7 @@ function candlestickOption(chart, rows, currency) {
       axisLabel: {
         showMinLabel: false,
         showMaxLabel: false,
-        formatter: axisFormatter('currency_compact', currency),
+        formatter: axisFormatter('currency_price', currency),
       },
     },
     series: [
