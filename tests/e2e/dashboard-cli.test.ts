@@ -35,13 +35,22 @@ function printedUrl(child: ReturnType<typeof spawn>): Promise<string> {
       if (match) resolveUrl(match[1]!);
     });
     child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
+    // Fail well inside the test's time, so the finally block still stops the child.
+    setTimeout(() => reject(new Error(`no dashboard URL printed within 30 s: ${out}`)), 30_000).unref();
   });
 }
 
+/**
+ * Ctrl-C, and waits for the exit. `start` exits only when its scheduler's pending sleep ends (up
+ * to one cadence, here a minute: the sleep is not cancelled on abort), so this waits up to 70 s.
+ */
 async function stop(child: ReturnType<typeof spawn>): Promise<void> {
+  if (child.exitCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGINT');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 70_000);
   await exited;
+  clearTimeout(timer);
 }
 
 let dir: string;
@@ -98,7 +107,7 @@ describe('crypto-pipeline dashboard', () => {
       await stop(child);
     }
     expect(child.exitCode).toBe(0);
-  }, 90_000);
+  }, 120_000);
 });
 
 describe('crypto-pipeline start (npm run demo)', () => {
@@ -134,5 +143,5 @@ describe('crypto-pipeline start (npm run demo)', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
     expect(child.exitCode).toBe(0);
-  }, 90_000);
+  }, 120_000);
 });

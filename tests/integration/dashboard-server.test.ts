@@ -1,6 +1,9 @@
+import { execFile } from 'node:child_process';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { DuckDbWarehouse } from '../../twin/src/adapters/duckdb-warehouse.js';
 import { warehouseFileReader } from '../../twin/src/dashboard/data-source.js';
 import { startDashboardServer, type DashboardServer } from '../../twin/src/dashboard/server.js';
@@ -8,6 +11,7 @@ import { daysAgo, loadSlot } from '../support/analytics-fixture.js';
 import { tempDir } from '../support/twin-harness.js';
 
 /** The dashboard server over HTTP, reading a warehouse file the way `crypto-pipeline dashboard` does. */
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const dir = tempDir('cmp-dash-');
 const path = join(dir, 'warehouse.duckdb');
 let server: DashboardServer;
@@ -78,10 +82,16 @@ describe('with data', () => {
     expect(meta).toMatchObject({ first_date: daysAgo(1).toISOString().slice(0, 10) });
   });
 
-  test('holds no lock between requests: the pipeline can open the file for writing', async () => {
+  test('holds no lock between requests: another process can open the file for writing', async () => {
     await get('/api/charts/top_movers');
-    const writer = await DuckDbWarehouse.open(path);
-    await writer.close();
+    // Another process, as the pipeline would be: DuckDB refuses it the file while any reader here
+    // still has it open (within one process DuckDB would not tell).
+    const script = `import { DuckDBInstance } from '@duckdb/node-api';
+      const db = await DuckDBInstance.create(${JSON.stringify(path)});
+      db.closeSync();`;
+    await expect(
+      promisify(execFile)('node', ['--input-type=module', '-e', script], { cwd: ROOT, timeout: 30_000 }),
+    ).resolves.toBeDefined();
   });
 
   test('answers bad filters with 400, unknown charts with 404, other methods with 405', async () => {
