@@ -15,4 +15,19 @@ export default tseslint.config(
       eqeqeq: ['error', 'always', { null: 'ignore' }],
     },
   },
+  {
+    // The local dashboard's page scripts run in the browser, with ECharts loaded as a global.
+    files: ['twin/src/dashboard/web/**/*.js'],
+    languageOptions: {
+      globals: {
+        document: 'readonly',
+        location: 'readonly',
+        fetch: 'readonly',
+        URLSearchParams: 'readonly',
+        addEventListener: 'readonly',
+        setInterval: 'readonly',
+        echarts: 'readonly',
+      },
+    },
+  },
 );

@@ -17,6 +17,7 @@ import { Warehouse } from './components/warehouse.js';
 import { loadConfig } from './config.js';
 import { planBudget } from './planner.js';
 import { loadViews } from './sql-views.js';
+import { lookerStudioUrl } from '../dashboards/looker-studio-url.js';
 
 /**
  * The crypto-market-pipeline stack: composes the components and exports what an operator needs.
@@ -196,6 +197,10 @@ export const extractUrl = pipeline.extractUrl;
 export const loadUrl = pipeline.loadUrl;
 export const rawBucket = lake.bucketName;
 export const bigqueryDataset = warehouse.datasetId;
+/** Opens the dashboard as a new Looker Studio report on this stack's views (README: Dashboards). */
+export const lookerStudioReportUrl = warehouse.datasetId.apply((dataset) =>
+  lookerStudioUrl({ project, dataset }),
+);
 export const eventsTopic = events.topic.name;
 export const deadLetterSubscription = events.deadLetterSubscription.name;
 export const schedulerJob = scheduler.jobName;

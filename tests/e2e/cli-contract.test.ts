@@ -3,6 +3,8 @@ import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:f
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../twin/src/cli/main.js';
+import { warehouseFileReader } from '../../twin/src/dashboard/data-source.js';
+import { startDashboardServer } from '../../twin/src/dashboard/server.js';
 import { scheduleRecordPath } from '../../twin/src/schedule-gaps.js';
 import { json, sequence, startScriptedServer } from '../support/coingecko-stub.js';
 import { tempDir } from '../support/twin-harness.js';
@@ -121,6 +123,22 @@ describe('2, 11. a running pipeline: readers see its data, others fail fast, SIG
     ]);
     expect(query.code).toBe(0);
     expect(JSON.parse(query.stdout)).toEqual([{ n: 250 }]);
+  });
+
+  it('the dashboard of another process reads the published copy too', async () => {
+    const server = await startDashboardServer({
+      source: warehouseFileReader(dataDir),
+      port: 0,
+      vsCurrency: 'usd',
+    });
+    try {
+      const response = await fetch(`${server.url.replace(/\/$/, '')}/api/meta`);
+      expect(response.status).toBe(200);
+      const meta = (await response.json()) as { assets: unknown[] };
+      expect(meta.assets.length).toBeGreaterThan(0);
+    } finally {
+      await server.close();
+    }
   });
 
   it('a second pipeline on the same folder fails with the lock error and exits', async () => {
@@ -348,7 +366,7 @@ describe('8.1 query can only read the warehouse', () => {
       '--data-dir',
       dir,
       '--json',
-      'select count(*) as n from v_latest_snapshot',
+      'select count(*) as n from v_market_snapshot',
     ]);
     expect(JSON.parse(r.stdout)).toEqual([{ n: 250 }]);
   });

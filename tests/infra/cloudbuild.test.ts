@@ -169,6 +169,7 @@ describe('cloudbuild.yaml', () => {
     expect(command('save-cache')).toContain('gs://${_CACHE_BUCKET}/npm-cache.tgz');
     expect(command('lint')).toContain('npm run typecheck && npm run lint');
     expect(command('test')).toContain('run jest');
+    expect(command('test')).toContain('apt-get install -y chromium'); // the dashboard's browser test
     expect(command('bundle')).toContain('scripts/bundle-functions.ts --out dist/functions');
     expect(command('deploy')).toContain('pulumi login gs://${_STATE_BUCKET}');
     expect(command('deploy')).toMatch(/pulumi up --yes --non-interactive --stack \$\{_STACK\}/);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CONFIG_KEYS, parseConfig } from '../../functions/src/config.js';
 import { bigQuerySchema, VIEW_FILES } from '../../functions/src/schema/bigquery-schema.js';
+import { viewsUsed } from '../../dashboards/definition.js';
 import { TABLES } from '../../functions/src/schema/tables.js';
 import { REQUIRED_APIS } from '../../infra/components/apis.js';
 import { DEPLOYER_PROJECT_ROLES } from '../../infra/components/cicd.js';
@@ -406,6 +407,20 @@ describe('wiring', () => {
       loadFunction: 'crypto-dev-load',
       cadenceMinutes: 15,
     });
+  });
+
+  it('exports the Looker Studio report URL: one BigQuery data source per dashboard view, on this stack', () => {
+    const url = new URL(String(run.outputs.lookerStudioReportUrl));
+    expect(`${url.origin}${url.pathname}`).toBe('https://lookerstudio.google.com/reporting/create');
+    const views = viewsUsed();
+    for (const view of views) {
+      expect(url.searchParams.get(`ds.${view}.connector`)).toBe('bigQuery');
+      expect(url.searchParams.get(`ds.${view}.projectId`)).toBe(GCP_PROJECT);
+      expect(url.searchParams.get(`ds.${view}.datasetId`)).toBe('crypto_market');
+      expect(url.searchParams.get(`ds.${view}.tableId`)).toBe(view);
+    }
+    const connectors = [...url.searchParams.keys()].filter((k) => k.endsWith('.connector'));
+    expect(connectors).toHaveLength(views.length);
   });
 
   it('names every resource after the component it belongs to', () => {

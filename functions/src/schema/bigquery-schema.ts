@@ -192,6 +192,9 @@ export const VIEW_FILES = [
   'views/v_market_snapshot.sql',
   'views/v_latest_snapshot.sql',
   'views/v_daily_ohlc.sql',
+  'views/v_daily_indicators.sql',
+  'views/v_market_dominance.sql',
+  'views/v_top_movers.sql',
   'views/v_run_health.sql',
   'views/v_freshness.sql',
 ] as const;

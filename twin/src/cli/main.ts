@@ -7,6 +7,8 @@ import { openMarket, parseSourceSpec, type SourceSpec } from '../market-source.j
 import { assertScheduleFitsCadence } from '../scheduler.js';
 import { Twin } from '../twin.js';
 import { twinConfig } from './context.js';
+import { dashboardCommand, parsePort } from './dashboard-command.js';
+import { lookerStudioUrlCommand } from './looker-studio-url-command.js';
 import { clientProgressPrinter, consoleLogger, toJson } from './output.js';
 import { runCommand } from './run-command.js';
 import { startCommand } from './start-command.js';
@@ -19,7 +21,9 @@ usage: crypto-pipeline <command> [options]
 
 commands:
   run     [--source S] [--slot ISO]   one run (replay:DIR: one run per saved file)
-  start   [--source S] [--schedule C] run now, then on the cron schedule until Ctrl-C
+  start   [--source S] [--schedule C] run now, then on the cron schedule until Ctrl-C; serves the dashboard
+  dashboard [--port N]                the local dashboard on 127.0.0.1 (port 0: a free one)
+  looker-studio-url --project P [--dataset D]   URL that creates the Looker Studio report
   status                              recent runs, row counts, freshness, gaps, dead letters
   query   "SQL" [--timeout SECONDS]   read-only SQL on the local warehouse
   redrive                             deliver dead-lettered events again
@@ -34,6 +38,7 @@ options:
   --cadence MINUTES                   slot length (default 15, env CADENCE_MINUTES)
   --data-dir DIR                      lake, events and warehouse (default .data, env PIPELINE_DATA_DIR)
   --timeout SECONDS                   stop a query after this long (default ${QUERY_TIMEOUT_SECONDS})
+  --port N                            dashboard port (default 0: a free port, printed)
   --json                              machine-readable output (shapes: README.md)
   --verbose                           log every pipeline step to stderr
 
@@ -48,6 +53,10 @@ const OPTIONS = {
   cadence: { type: 'string' },
   'data-dir': { type: 'string' },
   timeout: { type: 'string' },
+  port: { type: 'string' },
+  project: { type: 'string' },
+  dataset: { type: 'string' },
+  'template-report': { type: 'string' },
   json: { type: 'boolean' },
   verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -57,7 +66,9 @@ type OptionName = keyof typeof OPTIONS;
 /** Which options each command takes, and whether it takes SQL: anything else is a usage error. */
 const COMMANDS: Record<string, { options: OptionName[]; positionals?: 'sql' }> = {
   run: { options: ['source', 'slot', 'cadence', 'data-dir', 'json', 'verbose'] },
-  start: { options: ['source', 'schedule', 'cadence', 'data-dir', 'json', 'verbose'] },
+  start: { options: ['source', 'schedule', 'cadence', 'data-dir', 'port', 'json', 'verbose'] },
+  dashboard: { options: ['data-dir', 'port'] },
+  'looker-studio-url': { options: ['project', 'dataset', 'template-report'] },
   status: { options: ['data-dir', 'json'] },
   query: { options: ['data-dir', 'timeout', 'json'], positionals: 'sql' },
   redrive: { options: ['data-dir', 'json', 'verbose'] },
@@ -132,6 +143,24 @@ async function dispatch(argv: string[], env: Record<string, string | undefined>,
   const dataDir = values['data-dir'];
 
   switch (command) {
+    case 'looker-studio-url':
+      return lookerStudioUrlCommand({
+        project: values.project,
+        dataset: values.dataset,
+        templateReportId: values['template-report'],
+        out: io.out,
+      });
+    case 'dashboard': {
+      const config = twinConfig(env, { dataDir }, { kind: 'data-only' });
+      const port = parsePort(values.port);
+      const controller = new AbortController();
+      const release = (io.onStop ?? processStop(io, 'stopping the dashboard'))(() => controller.abort());
+      try {
+        return await dashboardCommand({ config, port, out: io.out, signal: controller.signal });
+      } finally {
+        release();
+      }
+    }
     case 'status':
     case 'query':
     case 'redrive': {
@@ -203,6 +232,7 @@ async function dispatch(argv: string[], env: Record<string, string | undefined>,
       } catch (e) {
         usage((e as Error).message);
       }
+      const dashboardPort = parsePort(values.port);
       const controller = new AbortController();
       const release = (io.onStop ?? processStop(io))(() => controller.abort());
       try {
@@ -215,6 +245,7 @@ async function dispatch(argv: string[], env: Record<string, string | undefined>,
           verbose,
           out: io.out,
           signal: controller.signal,
+          dashboardPort,
         });
       } finally {
         release();
@@ -249,13 +280,13 @@ function positiveNumber(name: string, text: string | undefined): number | undefi
  * flight is rolled back (DuckDB never commits half a transaction) and its event redelivered on the
  * next start.
  */
-function processStop(io: CliIo) {
+function processStop(io: CliIo, first = 'stopping after the run in flight (again to stop at once)') {
   return (stop: () => void): (() => void) => {
     let signals = 0;
     const onSignal = (signal: NodeJS.Signals) => {
       signals += 1;
       if (signals === 1) {
-        io.err(`${signal}: stopping after the run in flight (again to stop at once)`);
+        io.err(`${signal}: ${first}`);
         stop();
         return;
       }

@@ -5,6 +5,7 @@ import type { SourceSpec } from '../market-source.js';
 import { findGaps, readScheduleRecord, recordSchedule } from '../schedule-gaps.js';
 import { nextFireTimes, runOnSchedule } from '../scheduler.js';
 import type { Twin } from '../twin.js';
+import { serveLiveDashboard } from './dashboard-command.js';
 import { withPipeline } from './pipeline-session.js';
 import { describeRun, oneRun, runFailed } from './run-report.js';
 
@@ -20,6 +21,8 @@ export interface StartOptions {
   out: (line: string) => void;
   /** Aborts between runs: the run in flight finishes first. */
   signal: AbortSignal;
+  /** Serve the dashboard from this run's warehouse on this port (0: a free one); omit for none. */
+  dashboardPort?: number;
 }
 
 /**
@@ -39,17 +42,31 @@ export async function startCommand(options: StartOptions): Promise<number> {
         json ? JSON.stringify({ at, ...result, failed: runFailed(result) }) : `${at} ${describeRun(result)}`,
       );
     };
-    const [next] = nextFireTimes(options.schedule, new Date(), 1);
-    if (!json) {
-      out(
-        `running ${options.source.kind} on schedule "${options.schedule}" (UTC, ${config.cadenceMinutes}-minute slots), ` +
-          `data in ${config.dataDir}; next run ${next!.toISOString()}; Ctrl-C to stop`,
-      );
+    // The dashboard reads through this process's own connection: no lock, every load seen at once.
+    const dashboard =
+      options.dashboardPort === undefined
+        ? undefined
+        : await serveLiveDashboard(twin.warehouse, {
+            port: options.dashboardPort,
+            vsCurrency: config.vsCurrency,
+            out: json ? () => undefined : out,
+          });
+    if (dashboard && json) out(JSON.stringify({ dashboard: dashboard.url }));
+    try {
+      const [next] = nextFireTimes(options.schedule, new Date(), 1);
+      if (!json) {
+        out(
+          `running ${options.source.kind} on schedule "${options.schedule}" (UTC, ${config.cadenceMinutes}-minute slots), ` +
+            `data in ${config.dataDir}; next run ${next!.toISOString()}; Ctrl-C to stop`,
+        );
+      }
+      await tick(new Date());
+      await runOnSchedule({ cron: options.schedule, clock: systemClock, signal, tick });
+      if (!json) out('stopped');
+      return 0;
+    } finally {
+      await dashboard?.close();
     }
-    await tick(new Date());
-    await runOnSchedule({ cron: options.schedule, clock: systemClock, signal, tick });
-    if (!json) out('stopped');
-    return 0;
   });
 }
 

@@ -1,0 +1,62 @@
+import { ConfigError, type PipelineConfig } from '../../../functions/src/config.js';
+import type { DuckDbWarehouse } from '../adapters/duckdb-warehouse.js';
+import { openWarehouseSource, warehouseFileReader } from '../dashboard/data-source.js';
+import { startDashboardServer, type DashboardServer } from '../dashboard/server.js';
+
+/**
+ * `--port N`: a TCP port, 0 for a free one (the default). Bad usage is a ConfigError, which the CLI
+ * reports with exit code 2 like every other bad option.
+ */
+export function parsePort(value: string | undefined): number {
+  if (value === undefined) return 0;
+  const port = Number(value);
+  if (value.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new ConfigError([
+      `--port must be a whole number from 0 to 65535 (0 picks a free port), got ${value}`,
+    ]);
+  return port;
+}
+
+/** Serves the dashboard from the warehouse this process writes (`start`), and says where. */
+export async function serveLiveDashboard(
+  warehouse: Pick<DuckDbWarehouse, 'query'>,
+  options: { port: number; vsCurrency: string; out: (line: string) => void },
+): Promise<DashboardServer> {
+  const server = await startDashboardServer({
+    source: openWarehouseSource(warehouse),
+    port: options.port,
+    vsCurrency: options.vsCurrency,
+  });
+  options.out(`dashboard: ${server.url} (charts refresh as slots arrive)`);
+  return server;
+}
+
+export interface DashboardCommandOptions {
+  config: PipelineConfig;
+  port: number;
+  out: (line: string) => void;
+  /** Stops the server (Ctrl-C). */
+  signal: AbortSignal;
+}
+
+/**
+ * `crypto-pipeline dashboard`: serves the local dashboard on 127.0.0.1 from the warehouse file in
+ * the data folder until stopped, printing the URL (with --port 0, the free port picked).
+ */
+export async function dashboardCommand(options: DashboardCommandOptions): Promise<number> {
+  const { config, out } = options;
+  const server = await startDashboardServer({
+    source: warehouseFileReader(config.dataDir),
+    port: options.port,
+    vsCurrency: config.vsCurrency,
+  });
+  try {
+    out(`dashboard: ${server.url} (data in ${config.dataDir}; Ctrl-C to stop)`);
+    if (!options.signal.aborted)
+      await new Promise<void>((resolve) => options.signal.addEventListener('abort', () => resolve()));
+    out('stopped');
+    return 0;
+  } finally {
+    await server.close();
+  }
+}
