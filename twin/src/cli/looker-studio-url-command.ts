@@ -1,4 +1,4 @@
-import { ConfigError } from '../../../functions/src/config.js';
+import { UsageError } from './usage-error.js';
 import { lookerStudioUrl } from '../../../dashboards/looker-studio-url.js';
 
 export interface LookerStudioUrlOptions {
@@ -18,7 +18,7 @@ export const DEFAULT_DATASET = 'crypto_market';
  */
 export function lookerStudioUrlCommand(options: LookerStudioUrlOptions): number {
   if (!options.project)
-    throw new ConfigError(['looker-studio-url needs --project, the GCP project that holds the dataset']);
+    throw new UsageError('looker-studio-url needs --project, the GCP project that holds the dataset');
   try {
     options.out(
       lookerStudioUrl({
@@ -28,7 +28,7 @@ export function lookerStudioUrlCommand(options: LookerStudioUrlOptions): number 
       }),
     );
   } catch (error) {
-    throw new ConfigError([(error as Error).message]);
+    throw new UsageError((error as Error).message);
   }
   return 0;
 }
