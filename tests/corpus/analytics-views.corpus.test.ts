@@ -1,10 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DecodedRawObject } from '../../functions/src/core/raw-object.js';
-import { compactUtc } from '../../functions/src/core/run-identity.js';
-import { buildStarBatch } from '../../functions/src/transform/star-rows.js';
 import { DuckDbWarehouse } from '../../twin/src/adapters/duckdb-warehouse.js';
 import { DAILY_DIR, requireCorpus } from '../support/corpus.js';
+import { pageBatch } from '../support/load-order-scenarios.js';
 
 /**
  * The analytics views on real data: the last 400 days of the daily corpus (real /coins/markets
@@ -46,24 +44,7 @@ let w: DuckDbWarehouse;
 beforeAll(async () => {
   w = await DuckDbWarehouse.open(':memory:');
   for (const { slot, records } of SLOTS) {
-    const runId = `coingecko_usd_${compactUtc(slot)}`;
-    const raw: DecodedRawObject = {
-      manifest: {
-        schemaVersion: 1,
-        runId,
-        source: 'coingecko',
-        endpoint: '/api/v3/coins/markets',
-        vsCurrency: 'usd',
-        slot: slot.toISOString(),
-        market: 'corpus',
-        request: { coinLimit: 100, perPage: 100 },
-        pages: [],
-        recordCount: records.length,
-        extractedAt: slot.toISOString(),
-      },
-      pages: [records],
-    };
-    await w.loadBatch(buildStarBatch(raw, { bucket: 'corpus', key: `${runId}.json`, generation: '1' }, slot));
+    await w.loadBatch(pageBatch(slot, records));
   }
   await w.query(`create temp macro reporting_date() as date '${LAST_DAY}'`);
 }, 300_000);

@@ -1,11 +1,11 @@
-import type { DecodedRawObject } from '../../functions/src/core/raw-object.js';
 import { compactUtc } from '../../functions/src/core/run-identity.js';
-import { assetVersionKey, buildStarBatch } from '../../functions/src/transform/star-rows.js';
+import { assetVersionKey } from '../../functions/src/transform/star-rows.js';
 import type { RunRow } from '../../functions/src/schema/tables.js';
 import { assetVersionKeySql } from '../../twin/src/adapters/asset-history.js';
 import { DuckDbWarehouse } from '../../twin/src/adapters/duckdb-warehouse.js';
 import {
   expectedAssetVersions,
+  pageBatch,
   randomHistory,
   seededRandom,
   shuffled,
@@ -16,24 +16,10 @@ const at = (hour: number) => new Date(Date.UTC(2026, 10, 21, hour));
 
 function batch(hour: number, coins: { id: string; name: string; symbol?: string }[]) {
   const slot = at(hour);
-  const runId = `coingecko_usd_${compactUtc(slot)}`;
-  const raw: DecodedRawObject = {
-    manifest: {
-      schemaVersion: 1,
-      runId,
-      source: 'coingecko',
-      endpoint: '/api/v3/coins/markets',
-      vsCurrency: 'usd',
-      slot: slot.toISOString(),
-      market: 'test',
-      request: { coinLimit: 10, perPage: 10 },
-      pages: [],
-      recordCount: coins.length,
-      extractedAt: slot.toISOString(),
-    },
-    pages: [coins.map((c) => ({ id: c.id, name: c.name, symbol: c.symbol ?? c.id, current_price: hour }))],
-  };
-  return buildStarBatch(raw, { bucket: 'b', key: `${runId}.json`, generation: String(hour) }, slot);
+  return pageBatch(
+    slot,
+    coins.map((c) => ({ id: c.id, name: c.name, symbol: c.symbol ?? c.id, current_price: hour })),
+  );
 }
 
 let w: DuckDbWarehouse;

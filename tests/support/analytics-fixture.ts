@@ -1,7 +1,5 @@
-import type { DecodedRawObject } from '../../functions/src/core/raw-object.js';
-import { compactUtc } from '../../functions/src/core/run-identity.js';
-import { buildStarBatch } from '../../functions/src/transform/star-rows.js';
 import type { DuckDbWarehouse } from '../../twin/src/adapters/duckdb-warehouse.js';
+import { pageBatch } from './load-order-scenarios.js';
 
 /** One coin as the markets endpoint would report it in one slot (only what the views read). */
 export interface FixtureCoin {
@@ -18,25 +16,11 @@ export async function loadSlot(
   slot: Date,
   coins: readonly FixtureCoin[],
 ): Promise<void> {
-  const runId = `coingecko_usd_${compactUtc(slot)}`;
-  const raw: DecodedRawObject = {
-    manifest: {
-      schemaVersion: 1,
-      runId,
-      source: 'coingecko',
-      endpoint: '/api/v3/coins/markets',
-      vsCurrency: 'usd',
-      slot: slot.toISOString(),
-      market: 'test',
-      request: { coinLimit: 10, perPage: 10 },
-      pages: [],
-      recordCount: coins.length,
-      extractedAt: slot.toISOString(),
-    },
-    pages: [coins.map((c) => ({ symbol: c.id.slice(0, 3), name: c.name ?? c.id, ...c }))],
-  };
   await warehouse.loadBatch(
-    buildStarBatch(raw, { bucket: 'b', key: `${runId}.json`, generation: '1' }, slot),
+    pageBatch(
+      slot,
+      coins.map((c) => ({ symbol: c.id.slice(0, 3), name: c.name ?? c.id, ...c })),
+    ),
   );
 }
 
