@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
@@ -24,6 +24,7 @@ import {
 } from '../../../functions/src/schema/tables.js';
 import { insertAssetVersionsSql, removeRedundantVersionsSql } from './asset-history.js';
 import { DUCKDB_VIEWS } from './duckdb-views.js';
+import { assertWarehouseExists } from './warehouse-file.js';
 
 const STAGING = {
   fact: { table: factMarketSnapshot, name: '_stg_fact' },
@@ -81,12 +82,7 @@ export class DuckDbWarehouse implements Warehouse {
    * statement cannot turn any of that back on: the connection can only read this database.
    */
   static async openReadOnly(path: string): Promise<DuckDbWarehouse> {
-    if (!existsSync(path)) {
-      throw new LoadError(`no warehouse at ${path} yet: run the pipeline first (npm run pipeline -- run)`, {
-        code: 'warehouse_missing',
-        retryable: false,
-      });
-    }
+    assertWarehouseExists(path);
     const warehouse = await DuckDbWarehouse.connect(path, true);
     warehouse.schemaReady = true;
     return warehouse;
