@@ -191,7 +191,7 @@ export class DuckDbWarehouse implements Warehouse {
       }
       // Type 2, the same whatever the order of loads (see asset-history.ts): versions opened or
       // split by this run, then versions made redundant by a late snapshot.
-      const assets = await c.run(insertAssetVersionsSql(STAGING.asset.name));
+      const assets = await c.run(insertAssetVersionsSql(STAGING.asset.name, earliest(batch.assetCandidates)));
       await c.run(removeRedundantVersionsSql(STAGING.asset.name));
       this.failpoint?.('dimensions');
       const facts = await c.run(
@@ -353,6 +353,13 @@ export class DuckDbWarehouse implements Warehouse {
       appender.closeSync();
     }
   }
+}
+
+/** The earliest `valid_from` among the candidates (all are the run's slot; min to be safe). */
+function earliest(candidates: StarBatch['assetCandidates']): Date | undefined {
+  let min: Date | undefined;
+  for (const c of candidates) if (!min || c.valid_from < min) min = c.valid_from;
+  return min;
 }
 
 const ts = (d: Date) => timestampValue(BigInt(d.getTime()) * 1000n);
