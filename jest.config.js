@@ -22,4 +22,5 @@ export default {
     ],
   },
   testTimeout: 30000,
+  globalSetup: '<rootDir>/tests/support/global-setup.js',
 };

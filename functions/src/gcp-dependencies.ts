@@ -1,15 +1,15 @@
-import { BigQuery } from '@google-cloud/bigquery';
-import { PubSub } from '@google-cloud/pubsub';
-import { Storage } from '@google-cloud/storage';
 import type { PipelineConfig } from './config.js';
 import { BigQueryWarehouse } from './adapters/gcp/bigquery-warehouse.js';
 import { GcsRawStore } from './adapters/gcp/gcs-raw-store.js';
 import { PubSubEventPublisher } from './adapters/gcp/pubsub-publisher.js';
 import { jsonLogger } from './core/logger.js';
 import { systemClock } from './core/ports.js';
-import { createCoinGeckoClient } from './extract/coingecko-client.js';
 import type { ExtractDeps, ExtractSettings } from './extract/run-extract.js';
 import type { LoadDeps } from './load/run-load.js';
+
+// The Google SDKs are imported when a function first builds its clients, and each function
+// imports only its own: Pub/Sub alone takes half a second to load, and `load` never publishes.
+// A cold start pays for what the function uses, not for all three SDKs.
 
 /** The GCP project and resources; present whenever PIPELINE_ENGINE=gcp (parseConfig checks). */
 function gcpOf(config: PipelineConfig): NonNullable<PipelineConfig['gcp']> {
@@ -23,7 +23,11 @@ export function extractSettings(config: PipelineConfig): ExtractSettings {
 }
 
 /** The lake bucket, with the client's own retries bounded by the invocation's retry budget. */
-function gcsRawStore(config: PipelineConfig, gcp: NonNullable<PipelineConfig['gcp']>): GcsRawStore {
+async function gcsRawStore(
+  config: PipelineConfig,
+  gcp: NonNullable<PipelineConfig['gcp']>,
+): Promise<GcsRawStore> {
+  const { Storage } = await import('@google-cloud/storage');
   const storage = new Storage({
     projectId: gcp.project,
     retryOptions: { autoRetry: true, maxRetries: 3, totalTimeout: config.retryBudgetMs / 1000 },
@@ -36,15 +40,20 @@ function gcsRawStore(config: PipelineConfig, gcp: NonNullable<PipelineConfig['gc
  * so that, with ours, one invocation stays inside its timeout; batching is off because a run
  * publishes one message and should not wait for a batch to fill.
  */
-export function gcpExtractDeps(config: PipelineConfig): ExtractDeps {
+export async function gcpExtractDeps(config: PipelineConfig): Promise<ExtractDeps> {
   const gcp = gcpOf(config);
+  const [{ PubSub }, { createCoinGeckoClient }, lake] = await Promise.all([
+    import('@google-cloud/pubsub'),
+    import('./extract/coingecko-client.js'),
+    gcsRawStore(config, gcp),
+  ]);
   const topic = new PubSub({ projectId: gcp.project }).topic(gcp.topic, {
     batching: { maxMessages: 1 },
     gaxOpts: { timeout: 60_000 },
   });
   return {
     market: createCoinGeckoClient(config.coingecko),
-    lake: gcsRawStore(config, gcp),
+    lake,
     publisher: new PubSubEventPublisher(topic),
     clock: systemClock,
     logger: jsonLogger,
@@ -52,11 +61,15 @@ export function gcpExtractDeps(config: PipelineConfig): ExtractDeps {
 }
 
 /** The load function's adapters: GCS reads and the BigQuery warehouse (explicit location). */
-export function gcpLoadDeps(config: PipelineConfig): LoadDeps {
+export async function gcpLoadDeps(config: PipelineConfig): Promise<LoadDeps> {
   const gcp = gcpOf(config);
+  const [{ BigQuery }, lake] = await Promise.all([
+    import('@google-cloud/bigquery'),
+    gcsRawStore(config, gcp),
+  ]);
   const bigquery = new BigQuery({ projectId: gcp.project, location: gcp.location });
   return {
-    lake: gcsRawStore(config, gcp),
+    lake,
     warehouse: new BigQueryWarehouse(bigquery, {
       project: gcp.project,
       dataset: gcp.dataset,

@@ -19,14 +19,23 @@ if (config.engine !== 'gcp') {
   );
 }
 
-let extract: functions.HttpFunction | undefined;
-functions.http('extract', (req, res) => {
-  extract ??= createExtractHandler(extractSettings(config), gcpExtractDeps(config));
-  return extract(req, res);
-});
+/**
+ * Builds a handler once, on first use, and shares it with the invocations that arrive meanwhile.
+ * A failed build is not kept: the next invocation tries again (as before the SDKs were lazy).
+ */
+function once<T>(build: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => {
+    pending ??= build().catch((error: unknown) => {
+      pending = undefined;
+      throw error;
+    });
+    return pending;
+  };
+}
 
-let load: functions.CloudEventFunction<unknown> | undefined;
-functions.cloudEvent<unknown>('load', (event: functions.CloudEvent<unknown>) => {
-  load ??= createLoadHandler(gcpLoadDeps(config));
-  return load(event);
-});
+const extract = once(async () => createExtractHandler(extractSettings(config), await gcpExtractDeps(config)));
+functions.http('extract', async (req, res) => (await extract())(req, res));
+
+const load = once(async () => createLoadHandler(await gcpLoadDeps(config)));
+functions.cloudEvent<unknown>('load', async (event: functions.CloudEvent<unknown>) => (await load())(event));

@@ -105,8 +105,13 @@ describe('DuckDbWarehouse', () => {
       { id: 'a', name: 'A' },
       { id: 'b', name: 'B' },
     ]);
-    expect(await w.loadBatch(b)).toMatchObject({ factRowsInserted: 2, assetVersionsInserted: 2 });
-    expect(await w.loadBatch(b)).toMatchObject({ factRowsInserted: 0, assetVersionsInserted: 0 });
+    const first = await w.loadBatch(b);
+    expect(first).toMatchObject({ factRowsInserted: 2, assetVersionsInserted: 2 });
+    expect(first.run).toEqual(await w.getRun(b.runId));
+    // The redelivery reports the run record as the first load left it (nothing was rewritten).
+    const again = await w.loadBatch(b);
+    expect(again).toMatchObject({ factRowsInserted: 0, assetVersionsInserted: 0 });
+    expect(again.run).toEqual(first.run);
     const [row] = await w.query('select count(*) as n from fact_market_snapshot');
     expect(row).toEqual({ n: 2 });
     expect((await w.getRun(b.runId))?.records_loaded).toBe(2);

@@ -7,24 +7,14 @@ import {
   openReplay,
   simulatorResponder,
   startMarketServer,
-  type FaultPlan,
   type MarketServer,
   type ReplaySource,
   type SimulatorResponder,
 } from './market/index.js';
 
-/** Where market data comes from: the real API, the built-in simulator, or saved responses. */
-export type SourceSpec =
-  | { kind: 'live' }
-  | { kind: 'simulator'; seed?: number; faults?: FaultPlan }
-  | { kind: 'replay'; dir: string };
+import type { SourceSpec } from './source-spec.js';
 
-export function parseSourceSpec(text: string): SourceSpec {
-  if (text === 'live' || text === 'simulator') return { kind: text };
-  if (text.startsWith('replay:') && text.length > 'replay:'.length)
-    return { kind: 'replay', dir: text.slice(7) };
-  throw new Error(`--source must be live, simulator or replay:DIR, got ${JSON.stringify(text)}`);
-}
+export { parseSourceSpec, type SourceSpec } from './source-spec.js';
 
 export interface OpenMarket {
   source: MarketSource;

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { PipelineConfig } from '../../functions/src/config.js';
 import type { Logger } from '../../functions/src/core/logger.js';
 import { systemClock, type Clock, type MarketSource } from '../../functions/src/core/ports.js';
@@ -10,6 +9,7 @@ import { FolderLake } from './adapters/folder-lake.js';
 import { LOCAL_SUBSCRIPTION, LocalPubSub } from './adapters/local-pubsub.js';
 import { pushToCloudEventData } from './adapters/push-to-cloudevent.js';
 import { SnapshotPublisher } from './reading/snapshot-publisher.js';
+import { twinPaths } from './twin-paths.js';
 
 export interface DeliveryPolicy {
   maxDeliveryAttempts: number;
@@ -39,13 +39,7 @@ export interface TwinOptions {
 }
 
 /** Where the twin keeps things below the data directory. */
-export const twinPaths = (dataDir: string) => ({
-  lake: join(dataDir, 'lake'),
-  pubsub: join(dataDir, 'pubsub'),
-  warehouse: join(dataDir, 'warehouse.duckdb'),
-  /** The copy readers open while a pipeline process holds the warehouse (reading/). */
-  snapshot: join(dataDir, 'warehouse.snapshot.duckdb'),
-});
+export { twinPaths } from './twin-paths.js';
 
 /**
  * The local twin: the same extract and load code as the cloud functions, wired to embedded engines

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findUp } from '../core/find-up.js';
 
 /**
  * BigQuery SQL lives in the repository's `sql/` folder, one statement's purpose per file. In the
@@ -9,13 +10,12 @@ import { fileURLToPath } from 'node:url';
  */
 function findSqlDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [
-    process.env.PIPELINE_SQL_DIR,
-    join(here, 'sql'), // bundled: dist/functions/index.js + dist/functions/sql/
-    join(here, '..', '..', '..', 'sql'), // repository: functions/src/sql/ -> sql/
-  ].filter((c): c is string => c !== undefined && c !== '');
-  const found = candidates.find((c) => existsSync(join(c, 'load')));
-  if (!found) throw new Error(`cannot find the sql/ folder; looked in: ${candidates.join(', ')}`);
+  const fromEnv = process.env.PIPELINE_SQL_DIR;
+  if (fromEnv && existsSync(join(fromEnv, 'load'))) return fromEnv;
+  // Bundled: dist/functions/index.js + dist/functions/sql/. Repository: functions/src/sql/ -> sql/,
+  // also from the compiled CLI's chunks (dist/cli/chunks/ -> sql/).
+  const found = findUp(here, 'sql', 'load');
+  if (!found) throw new Error(`cannot find the sql/ folder in ${here} or above (or PIPELINE_SQL_DIR)`);
   return found;
 }
 

@@ -37,7 +37,13 @@ export function assetVersionKeySql(coinId: string, validFrom: string): string {
  * plus the tail of each version they split. Dimensions are applied before the run's facts, so the
  * fact table holds exactly the slots observed by earlier loads.
  */
-export function insertAssetVersionsSql(staging: string): string {
+export function insertAssetVersionsSql(staging: string, earliestValidFrom?: Date): string {
+  // A constant lower bound on the fact rows that can be a candidate's next snapshot lets DuckDB skip
+  // the fact's row groups by their min/max slot (facts arrive roughly in slot order), instead of
+  // joining every fact row ever loaded: the statement no longer grows with the fact table.
+  const after = earliestValidFrom
+    ? ` and f.slot_ts > timestamp '${earliestValidFrom.toISOString().replace('T', ' ').replace('Z', '')}'`
+    : '';
   return `
     insert into dim_asset (asset_version_key, asset_key, coin_id, symbol, name, image_url,
                            attributes_hash, valid_from, run_id, loaded_at)
@@ -59,7 +65,7 @@ export function insertAssetVersionsSql(staging: string): string {
     next_snapshot as (
       select c.asset_key, f.slot_ts, f.run_id, f.loaded_at
       from candidate as c
-      join fact_market_snapshot as f on f.asset_key = c.asset_key and f.slot_ts > c.valid_from
+      join fact_market_snapshot as f on f.asset_key = c.asset_key and f.slot_ts > c.valid_from${after}
       qualify row_number() over (partition by c.asset_key order by f.slot_ts, f.run_id) = 1
     ),
     opening as (

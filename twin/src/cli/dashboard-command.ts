@@ -2,18 +2,6 @@ import type { PipelineConfig } from '../../../functions/src/config.js';
 import type { DuckDbWarehouse } from '../adapters/duckdb-warehouse.js';
 import { openWarehouseSource, warehouseFileReader } from '../dashboard/data-source.js';
 import { startDashboardServer, type DashboardServer } from '../dashboard/server.js';
-import { UsageError } from './usage-error.js';
-
-/**
- * `--port N`: a TCP port, 0 for a free one (the default); anything else is a usage error (exit 2).
- */
-export function parsePort(value: string | undefined): number {
-  if (value === undefined) return 0;
-  const port = Number(value);
-  if (value.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65_535)
-    throw new UsageError(`--port must be a whole number from 0 to 65535 (0 picks a free port), got ${value}`);
-  return port;
-}
 
 /** Serves the dashboard from the warehouse this process writes (`start`), and says where. */
 export async function serveLiveDashboard(

@@ -1,19 +1,15 @@
 import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../../functions/src/config.js';
-import { cloudCheckCommand } from '../../../ops/cloud-check/cloud-check.js';
 import { describeError } from '../../../functions/src/core/errors.js';
-import { openMarket, parseSourceSpec, type SourceSpec } from '../market-source.js';
-import { assertScheduleFitsCadence } from '../scheduler.js';
-import { Twin } from '../twin.js';
+import { parseSourceSpec, type SourceSpec } from '../source-spec.js';
 import { twinConfig } from './context.js';
-import { dashboardCommand, parsePort } from './dashboard-command.js';
-import { lookerStudioUrlCommand } from './looker-studio-url-command.js';
 import { clientProgressPrinter, consoleLogger, toJson } from './output.js';
-import { runCommand } from './run-command.js';
-import { startCommand } from './start-command.js';
 import { QUERY_TIMEOUT_SECONDS, queryCommand, statusCommand } from './status-command.js';
 import { UsageError } from './usage-error.js';
+
+// Each command imports what only it needs when it runs (the pipeline, the HTTP client, the cron
+// parser, Google's auth library): `status` and `query` start without loading any of them.
 
 const USAGE = `crypto-pipeline: the crypto market pipeline's local twin
 
@@ -115,8 +111,10 @@ function usage(message: string): never {
 
 async function dispatch(argv: string[], env: Record<string, string | undefined>, io: CliIo): Promise<number> {
   // cloud-check talks to a deployed stack, not the twin: it has options of its own (ops/cloud-check).
-  if (argv[0] === 'cloud-check')
+  if (argv[0] === 'cloud-check') {
+    const { cloudCheckCommand } = await import('../../../ops/cloud-check/cloud-check.js');
     return cloudCheckCommand(argv.slice(1), env, { out: io.out, stream: io.stream });
+  }
   let parsed;
   try {
     parsed = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
@@ -143,14 +141,17 @@ async function dispatch(argv: string[], env: Record<string, string | undefined>,
   const dataDir = values['data-dir'];
 
   switch (command) {
-    case 'looker-studio-url':
+    case 'looker-studio-url': {
+      const { lookerStudioUrlCommand } = await import('./looker-studio-url-command.js');
       return lookerStudioUrlCommand({
         project: values.project,
         dataset: values.dataset,
         templateReportId: values['template-report'],
         out: io.out,
       });
+    }
     case 'dashboard': {
+      const { dashboardCommand } = await import('./dashboard-command.js');
       const config = twinConfig(env, { dataDir }, { kind: 'data-only' });
       const port = parsePort(values.port);
       const controller = new AbortController();
@@ -176,6 +177,7 @@ async function dispatch(argv: string[], env: Record<string, string | undefined>,
           timeoutSeconds: positiveNumber('timeout', values.timeout),
         });
       }
+      const { Twin } = await import('../twin.js');
       const twin = await Twin.open({ config, logger, publishSnapshots: true });
       try {
         const n = await twin.bus.redrive();
@@ -194,6 +196,7 @@ async function dispatch(argv: string[], env: Record<string, string | undefined>,
     case 'ping': {
       const source = sourceOption(values.source);
       const config = twinConfig(env, {}, { kind: 'market-only', source });
+      const { openMarket } = await import('../market-source.js');
       const market = await openMarket(source, config.coingecko, {
         onProgress: clientProgressPrinter(logger),
       });
@@ -224,9 +227,11 @@ async function dispatch(argv: string[], env: Record<string, string | undefined>,
           usage(
             `--slot must be an ISO 8601 time such as 2026-11-21T05:00:00Z, got ${JSON.stringify(values.slot)}`,
           );
+        const { runCommand } = await import('./run-command.js');
         return runCommand({ config, source, slot, json, logger, verbose, out: io.out });
       }
       const schedule = values.schedule ?? env.SCHEDULE ?? `*/${config.cadenceMinutes} * * * *`;
+      const { assertScheduleFitsCadence } = await import('../scheduler.js');
       try {
         assertScheduleFitsCadence(schedule, config.cadenceMinutes, new Date());
       } catch (e) {
@@ -236,6 +241,7 @@ async function dispatch(argv: string[], env: Record<string, string | undefined>,
       const controller = new AbortController();
       const release = (io.onStop ?? processStop(io))(() => controller.abort());
       try {
+        const { startCommand } = await import('./start-command.js');
         return await startCommand({
           config,
           source,
@@ -265,6 +271,17 @@ function sourceOption(text: string | undefined): SourceSpec {
   if (source.kind === 'replay' && !statSync(source.dir, { throwIfNoEntry: false })?.isDirectory())
     usage(`--source replay:${source.dir}: no such folder`);
   return source;
+}
+
+/**
+ * `--port N`: a TCP port, 0 for a free one (the default); anything else is a usage error (exit 2).
+ */
+export function parsePort(value: string | undefined): number {
+  if (value === undefined) return 0;
+  const port = Number(value);
+  if (value.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new UsageError(`--port must be a whole number from 0 to 65535 (0 picks a free port), got ${value}`);
+  return port;
 }
 
 function positiveNumber(name: string, text: string | undefined): number | undefined {

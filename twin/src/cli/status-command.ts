@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openWarehouseReader, type WarehouseReading } from '../reading/warehouse-reader.js';
 import { findGaps, readScheduleRecord, type Gaps } from '../schedule-gaps.js';
-import { twinPaths } from '../twin.js';
+import { twinPaths } from '../twin-paths.js';
 import { age, table, toJson } from './output.js';
 
 export interface ReadOptions {

@@ -2,19 +2,24 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findUp } from '../../../functions/src/core/find-up.js';
 import { allCharts, DASHBOARD, type DashboardDef } from '../../../dashboards/definition.js';
 import { BadFilterError, chartQuery, parseFilters } from './chart-query.js';
 import { DataUnavailableError, type DashboardDataSource } from './data-source.js';
 
 /** The page and its scripts (twin/src/dashboard/web/), and ECharts' own build from node_modules. */
-const WEB_DIR = fileURLToPath(new URL('./web/', import.meta.url));
+// From the source (twin/src/dashboard/) or the compiled CLI (dist/cli/, its chunks): the same files.
+const WEB_DIR =
+  findUp(fileURLToPath(new URL('.', import.meta.url)), 'twin/src/dashboard/web', 'index.html') ??
+  fileURLToPath(new URL('./web/', import.meta.url));
 const STATIC: Record<string, { file: string; type: string }> = {
-  '/': { file: `${WEB_DIR}index.html`, type: 'text/html; charset=utf-8' },
-  '/static/app.js': { file: `${WEB_DIR}app.js`, type: 'text/javascript; charset=utf-8' },
-  '/static/charts.js': { file: `${WEB_DIR}charts.js`, type: 'text/javascript; charset=utf-8' },
-  '/static/format.js': { file: `${WEB_DIR}format.js`, type: 'text/javascript; charset=utf-8' },
-  '/static/style.css': { file: `${WEB_DIR}style.css`, type: 'text/css; charset=utf-8' },
+  '/': { file: join(WEB_DIR, 'index.html'), type: 'text/html; charset=utf-8' },
+  '/static/app.js': { file: join(WEB_DIR, 'app.js'), type: 'text/javascript; charset=utf-8' },
+  '/static/charts.js': { file: join(WEB_DIR, 'charts.js'), type: 'text/javascript; charset=utf-8' },
+  '/static/format.js': { file: join(WEB_DIR, 'format.js'), type: 'text/javascript; charset=utf-8' },
+  '/static/style.css': { file: join(WEB_DIR, 'style.css'), type: 'text/css; charset=utf-8' },
   '/vendor/echarts.min.js': {
     file: createRequire(import.meta.url).resolve('echarts/dist/echarts.min.js'),
     type: 'text/javascript; charset=utf-8',

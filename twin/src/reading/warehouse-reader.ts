@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
-import { DuckDbWarehouse } from '../adapters/duckdb-warehouse.js';
-import { twinPaths } from '../twin.js';
+import type { DuckDbWarehouse } from '../adapters/duckdb-warehouse.js';
+import { assertWarehouseExists } from '../adapters/warehouse-file.js';
+import { twinPaths } from '../twin-paths.js';
 
 /** A read-only, locked-down view of the twin's warehouse, and where it came from. */
 export interface WarehouseReading {
@@ -23,6 +24,9 @@ const LOCKED = /lock/i;
  */
 export async function openWarehouseReader(dataDir: string): Promise<WarehouseReading> {
   const paths = twinPaths(dataDir);
+  // Before DuckDB is loaded (a fifth of a second): `status` on a fresh folder answers at once.
+  assertWarehouseExists(paths.warehouse);
+  const { DuckDbWarehouse } = await import('../adapters/duckdb-warehouse.js');
   try {
     const warehouse = await DuckDbWarehouse.openReadOnly(paths.warehouse);
     return { warehouse, source: 'warehouse', close: () => warehouse.close() };
