@@ -55,7 +55,8 @@ function base(chart, currency, legend, bottom = 28) {
     // Every time on the dashboard is UTC, like the slots and the views' dates.
     useUTC: true,
     animation: false,
-    grid: { left: 64, right: 16, top: legend ? 36 : 16, bottom },
+    // containLabel: the grid makes room for the widest axis label ($56,500.00 was clipped at 64 px).
+    grid: { left: 8, right: 16, top: legend ? 36 : 16, bottom: Math.max(8, bottom - 24), containLabel: true },
     legend: legend ? { top: 0, type: 'scroll', data: legend } : undefined,
     tooltip: tooltip(chart, currency),
   };
