@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { parseConfig } from '../../functions/src/config.js';
 import { silentLogger } from '../../functions/src/core/logger.js';
+import { MARKET_NUMBER_FIELDS } from '../../functions/src/schema/tables.js';
 import { DuckDbWarehouse } from '../../twin/src/adapters/duckdb-warehouse.js';
 import { runCommand } from '../../twin/src/cli/run-command.js';
 import { copyCorpusFiles, corpusAvailable, writeSimulatorSnapshots } from '../lib/fixtures.js';
@@ -11,26 +12,7 @@ import { compare, figure, type Figure } from '../lib/report.js';
 import { repeat, summarise, timeMs } from '../lib/stats.js';
 
 /** The numeric market fields the fact keeps, read by DuckDB's own JSON reader in the baselines. */
-const NUMERIC = [
-  'current_price',
-  'market_cap',
-  'market_cap_rank',
-  'fully_diluted_valuation',
-  'total_volume',
-  'high_24h',
-  'low_24h',
-  'price_change_24h',
-  'price_change_percentage_24h',
-  'market_cap_change_24h',
-  'market_cap_change_percentage_24h',
-  'circulating_supply',
-  'total_supply',
-  'max_supply',
-  'ath',
-  'ath_change_percentage',
-  'atl',
-  'atl_change_percentage',
-];
+const NUMERIC = ['market_cap_rank', ...MARKET_NUMBER_FIELDS];
 const COLUMNS = `{id: 'VARCHAR', symbol: 'VARCHAR', name: 'VARCHAR', image: 'VARCHAR', last_updated: 'TIMESTAMP', ${NUMERIC.map((c) => `${c}: 'DOUBLE'`).join(', ')}}`;
 const TABLE = `create table fact (file varchar, id varchar, symbol varchar, name varchar, image varchar,
   last_updated timestamp, ${NUMERIC.map((c) => `${c} double`).join(', ')}, primary key (file, id))`;

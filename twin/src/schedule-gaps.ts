@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { floorToSlot } from '../../functions/src/core/run-identity.js';
+import type { DuckDbWarehouse } from './adapters/duckdb-warehouse.js';
 import { nextFireTimes } from './scheduler.js';
 
 /**
@@ -84,4 +85,16 @@ export function findGaps(record: ScheduleRecord, runSlots: ReadonlySet<number>, 
       recent: missing.slice(0, listed).map((t) => new Date(t).toISOString()),
     };
   }
+}
+
+/** The gaps of the schedule recorded in `dataDir` against the runs in `warehouse`; null without one. */
+export async function gapsInWarehouse(
+  warehouse: Pick<DuckDbWarehouse, 'query'>,
+  dataDir: string,
+  now: Date,
+): Promise<Gaps | null> {
+  const record = readScheduleRecord(dataDir);
+  if (!record) return null;
+  const rows = await warehouse.query('select slot_ts from ops_run');
+  return findGaps(record, new Set(rows.map((r) => (r.slot_ts as Date).getTime())), now);
 }

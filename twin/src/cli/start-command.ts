@@ -2,7 +2,7 @@ import type { PipelineConfig } from '../../../functions/src/config.js';
 import type { Logger } from '../../../functions/src/core/logger.js';
 import { systemClock } from '../../../functions/src/core/ports.js';
 import type { SourceSpec } from '../market-source.js';
-import { findGaps, readScheduleRecord, recordSchedule } from '../schedule-gaps.js';
+import { gapsInWarehouse, recordSchedule } from '../schedule-gaps.js';
 import { nextFireTimes, runOnSchedule } from '../scheduler.js';
 import type { Twin } from '../twin.js';
 import { serveLiveDashboard } from './dashboard-command.js';
@@ -76,15 +76,11 @@ export async function startCommand(options: StartOptions): Promise<number> {
  * would be stored under an old slot's time.
  */
 async function reportMissedSlots(twin: Twin, options: StartOptions): Promise<void> {
-  const record = readScheduleRecord(options.config.dataDir);
-  if (!record) return;
-  const rows = await twin.warehouse.query('select slot_ts from ops_run');
-  const slots = new Set(rows.map((r) => (r.slot_ts as Date).getTime()));
-  const gaps = findGaps(record, slots, new Date());
-  if (gaps.missingSlots === 0) return;
+  const gaps = await gapsInWarehouse(twin.warehouse, options.config.dataDir, new Date());
+  if (!gaps || gaps.missingSlots === 0) return;
   options.logger.log(
     'WARNING',
-    `${gaps.missingSlots} slot(s) of schedule "${record.schedule}" since ${gaps.from} have no run ` +
+    `${gaps.missingSlots} slot(s) of schedule "${gaps.schedule}" since ${gaps.from} have no run ` +
       `(newest: ${gaps.recent.join(', ')}); live prices cannot be fetched for past slots, so they stay gaps (see status)`,
   );
 }

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openWarehouseReader, type WarehouseReading } from '../reading/warehouse-reader.js';
-import { findGaps, readScheduleRecord, type Gaps } from '../schedule-gaps.js';
+import { gapsInWarehouse, type Gaps } from '../schedule-gaps.js';
 import { twinPaths } from '../twin-paths.js';
 import { age, table, toJson } from './output.js';
 
@@ -74,12 +74,7 @@ export async function statusCommand(dataDir: string, options: ReadOptions): Prom
              max(slot_ts) filter (where status = 'loaded') as newest
       from ops_run`);
     const newest = summary?.newest instanceof Date ? summary.newest : null;
-    const record = readScheduleRecord(dataDir);
-    let gaps: Gaps | null = null;
-    if (record) {
-      const slots = await warehouse.query('select slot_ts from ops_run');
-      gaps = findGaps(record, new Set(slots.map((r) => (r.slot_ts as Date).getTime())), now);
-    }
+    const gaps = await gapsInWarehouse(warehouse, dataDir, now);
     const status = {
       dataDir,
       readFrom: source,
