@@ -94,7 +94,8 @@ function parseOptions(args: string[]): Options | 'help' {
   };
 }
 
-async function adcToken(): Promise<string> {
+/** An access token from Application Default Credentials (shared with `replay --stack`). */
+export async function adcToken(): Promise<string> {
   const auth = new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/cloud-platform'] });
   const token = await auth.getAccessToken();
   if (!token) throw new Error('Application Default Credentials gave no access token');

@@ -77,6 +77,18 @@ export async function readStackOutputs(
   exec: ExecFn,
   timeoutMs: number,
 ): Promise<StackOutputs> {
+  return parseStackOutputs(await readStackOutputsJson(source, exec, timeoutMs));
+}
+
+/**
+ * The outputs' JSON, not yet validated: other ops commands (replay) read the same source and pick
+ * the outputs they need.
+ */
+export async function readStackOutputsJson(
+  source: { stack?: string; outputsFile?: string },
+  exec: ExecFn,
+  timeoutMs: number,
+): Promise<unknown> {
   let text: string;
   if (source.outputsFile !== undefined) text = await readFile(source.outputsFile, 'utf8');
   else if (source.stack !== undefined)
@@ -88,11 +100,9 @@ export async function readStackOutputs(
       timeoutMs,
     );
   else throw new Error('give --stack <name> (or --outputs <file>)');
-  let json: unknown;
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text) as unknown;
   } catch {
     throw new Error(`stack outputs are not JSON: ${text.slice(0, 120)}`);
   }
-  return parseStackOutputs(json);
 }

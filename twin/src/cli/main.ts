@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../../functions/src/config.js';
 import { describeError } from '../../../functions/src/core/errors.js';
+import { parseDateRange } from '../../../functions/src/core/replay-event.js';
 import { parseSourceSpec, type SourceSpec } from '../source-spec.js';
 import { twinConfig } from './context.js';
 import { clientProgressPrinter, consoleLogger, toJson } from './output.js';
@@ -17,6 +18,11 @@ usage: crypto-pipeline <command> [options]
 
 commands:
   run     [--source S] [--slot ISO]   one run (replay:DIR: one run per saved file)
+  replay  [--from DATE] [--to DATE]   rebuild the warehouse from the lake: re-deliver the events of
+                                      the raw objects already in the lake (no market calls; not
+                                      --source replay:DIR, which fetches from saved responses)
+  replay --stack S [--from/--to]      the same in the cloud: re-publish the GCS raw objects' events
+                                      (crypto-pipeline replay --stack S --help)
   start   [--source S] [--schedule C] run now, then on the cron schedule until Ctrl-C; serves the dashboard
   dashboard [--port N]                the local dashboard on 127.0.0.1 (port 0: a free one)
   looker-studio-url --project P [--dataset D]   URL that creates the Looker Studio report
@@ -30,6 +36,7 @@ options:
   --source live|simulator|replay:DIR  market data: CoinGecko (live), the built-in simulator
                                       (default: offline), or saved responses in DIR
   --slot ISO                          the scheduled time to run for (default: now)
+  --from DATE, --to DATE              replay: first and last UTC day (dt= partition), inclusive
   --schedule CRON                     unix-cron, UTC (default: every cadence, "*/15 * * * *")
   --cadence MINUTES                   slot length (default 15, env CADENCE_MINUTES)
   --data-dir DIR                      lake, events and warehouse (default .data, env PIPELINE_DATA_DIR)
@@ -53,6 +60,8 @@ const OPTIONS = {
   project: { type: 'string' },
   dataset: { type: 'string' },
   'template-report': { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
   json: { type: 'boolean' },
   verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -68,6 +77,7 @@ const COMMANDS: Record<string, { options: OptionName[]; positionals?: 'sql' }> =
   status: { options: ['data-dir', 'json'] },
   query: { options: ['data-dir', 'timeout', 'json'], positionals: 'sql' },
   redrive: { options: ['data-dir', 'json', 'verbose'] },
+  replay: { options: ['from', 'to', 'data-dir', 'json', 'verbose'] },
   ping: { options: ['source', 'json', 'verbose'] },
 };
 
@@ -114,6 +124,24 @@ async function dispatch(argv: string[], env: Record<string, string | undefined>,
   if (argv[0] === 'cloud-check') {
     const { cloudCheckCommand } = await import('../../../ops/cloud-check/cloud-check.js');
     return cloudCheckCommand(argv.slice(1), env, { out: io.out, stream: io.stream });
+  }
+  // replay --stack (or --outputs) re-publishes a deployed stack's lake: cloud options (ops/replay).
+  if (argv[0] === 'replay' && argv.some((a) => /^--(stack|outputs)(=|$)/.test(a))) {
+    const { cloudReplayCommand } = await import('../../../ops/replay/cloud-replay.js');
+    const controller = new AbortController();
+    const release = (io.onStop ?? processStop(io, 'stopping after the batch in flight'))(() =>
+      controller.abort(),
+    );
+    try {
+      return await cloudReplayCommand(
+        argv.slice(1),
+        env,
+        { out: io.out, stream: io.stream },
+        { signal: controller.signal },
+      );
+    } finally {
+      release();
+    }
   }
   let parsed;
   try {
@@ -191,6 +219,32 @@ async function dispatch(argv: string[], env: Record<string, string | undefined>,
         return left === 0 ? 0 : 1;
       } finally {
         await twin.close();
+      }
+    }
+    case 'replay': {
+      let range;
+      try {
+        range = parseDateRange(values.from, values.to);
+      } catch (e) {
+        usage((e as Error).message);
+      }
+      const config = twinConfig(env, { dataDir }, { kind: 'data-only' });
+      const controller = new AbortController();
+      const release = (
+        io.onStop ?? processStop(io, 'stopping after the object in flight (again to stop at once)')
+      )(() => controller.abort());
+      try {
+        const { replayCommand } = await import('./replay-command.js');
+        return await replayCommand({
+          config,
+          range,
+          json,
+          logger,
+          io: { out: io.out, stream: json ? undefined : io.stream },
+          signal: controller.signal,
+        });
+      } finally {
+        release();
       }
     }
     case 'ping': {

@@ -1,0 +1,123 @@
+import { EVENT_SCHEMA_VERSION, type RunEvent } from './event.js';
+import { ENDPOINT, SOURCE } from './run-identity.js';
+import type { RawObjectRef } from './ports.js';
+import type { RawManifest } from './raw-object.js';
+
+/**
+ * Rebuilding the warehouse from the lake (ARCHITECTURE.md §3, §8): the pieces that the twin's
+ * `replay` and the cloud's `replay --stack` share. A raw object's key says which run and day it
+ * holds; its manifest and generation give back the exact pointer event the extract published.
+ */
+
+/** Where every raw `/coins/markets` object lives, in the bucket and in the twin's lake folder. */
+export const RAW_PREFIX = `raw/${SOURCE}/${ENDPOINT}/`;
+
+/** What a raw object's key says (lake-layout.ts: `…/vs_currency=usd/dt=2026-11-21/<run id>.json`). */
+export interface RawObjectKey {
+  key: string;
+  vsCurrency: string;
+  /** The `dt=` partition, `YYYY-MM-DD`. */
+  date: string;
+  runId: string;
+  /** `20261121T050000Z`, from the run id: sorts runs in slot order. */
+  compactSlot: string;
+}
+
+const RAW_KEY =
+  /^raw\/coingecko\/coins_markets\/vs_currency=([a-z0-9]+)\/dt=(\d{4}-\d{2}-\d{2})\/(coingecko_([a-z0-9]+)_(\d{8}T\d{6}Z))\.json$/;
+
+/**
+ * Reads a raw object's key; undefined for anything else under the prefix (a stray file, a key whose
+ * currency folder and run id disagree), which replay reports rather than guesses at.
+ */
+export function parseRawObjectKey(key: string): RawObjectKey | undefined {
+  const m = RAW_KEY.exec(key);
+  if (!m) return undefined;
+  const [, vsCurrency, date, runId, runCurrency, compactSlot] = m as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  if (runCurrency !== vsCurrency) return undefined;
+  // The run id's day must be the partition's: a run filed under another day would escape the filter.
+  if (compactSlot.slice(0, 8) !== date.replace(/-/g, '')) return undefined;
+  return { key, vsCurrency, date, runId, compactSlot };
+}
+
+/** Inclusive UTC days; either end may be open. */
+export interface DateRange {
+  from?: string;
+  to?: string;
+}
+
+/** Whether a `dt=` partition day falls in the range (ISO dates compare as strings). */
+export function inDateRange(date: string, range: DateRange): boolean {
+  if (range.from !== undefined && date < range.from) return false;
+  if (range.to !== undefined && date > range.to) return false;
+  return true;
+}
+
+/**
+ * Validates `--from` / `--to`: real calendar days (`YYYY-MM-DD`), from not after to. Throws a
+ * RangeError naming the option and value; callers turn it into their usage error.
+ */
+export function parseDateRange(from: string | undefined, to: string | undefined): DateRange {
+  const day = (name: string, text: string | undefined): string | undefined => {
+    if (text === undefined) return undefined;
+    const ok =
+      /^\d{4}-\d{2}-\d{2}$/.test(text) && new Date(`${text}T00:00:00Z`).toISOString().startsWith(text);
+    if (!ok)
+      throw new RangeError(`--${name} must be a UTC date such as 2026-11-21, got ${JSON.stringify(text)}`);
+    return text;
+  };
+  const range = { from: day('from', from), to: day('to', to) };
+  if (range.from !== undefined && range.to !== undefined && range.from > range.to)
+    throw new RangeError(`--from ${range.from} is after --to ${range.to}`);
+  return range;
+}
+
+/** Slot order, then currency: loads meet the asset history in the order it happened. */
+export function compareRawKeys(a: RawObjectKey, b: RawObjectKey): number {
+  if (a.compactSlot !== b.compactSlot) return a.compactSlot < b.compactSlot ? -1 : 1;
+  return a.vsCurrency < b.vsCurrency ? -1 : a.vsCurrency > b.vsCurrency ? 1 : 0;
+}
+
+/** Keeps the raw object keys in range, in replay order; `ignored` lists keys that are not raw objects. */
+export function selectRawKeys(
+  keys: readonly string[],
+  range: DateRange,
+): { selected: RawObjectKey[]; ignored: string[] } {
+  const selected: RawObjectKey[] = [];
+  const ignored: string[] = [];
+  for (const key of keys) {
+    const parsed = parseRawObjectKey(key);
+    if (!parsed) ignored.push(key);
+    else if (inDateRange(parsed.date, range)) selected.push(parsed);
+  }
+  return { selected: selected.sort(compareRawKeys), ignored };
+}
+
+/**
+ * The `raw_snapshot` event the extract published for this object (run-extract.ts `pointer`), rebuilt
+ * from its manifest and current generation. Throws when the manifest belongs to another run than
+ * the key says: loading it would file one run's rows under another's id.
+ */
+export function replayEvent(key: RawObjectKey, manifest: RawManifest, ref: RawObjectRef): RunEvent {
+  if (manifest.runId !== key.runId)
+    throw new Error(`${key.key} holds the manifest of run ${manifest.runId}, not ${key.runId}`);
+  return {
+    schemaVersion: EVENT_SCHEMA_VERSION,
+    kind: 'raw_snapshot',
+    runId: manifest.runId,
+    source: SOURCE,
+    vsCurrency: manifest.vsCurrency,
+    slot: new Date(manifest.slot).toISOString(),
+    bucket: ref.bucket,
+    object: ref.key,
+    generation: ref.generation,
+    recordCount: manifest.recordCount,
+  };
+}

@@ -1,0 +1,268 @@
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import type { RunEvent } from '../../functions/src/core/event.js';
+import {
+  parseDateRange,
+  RAW_PREFIX,
+  replayEvent,
+  selectRawKeys,
+  type DateRange,
+} from '../../functions/src/core/replay-event.js';
+import { adcToken } from '../cloud-check/cloud-check.js';
+import { restClient, withTimeout, type FetchFn } from '../cloud-check/google-rest.js';
+import { startProgress, type CloudCheckIo } from '../cloud-check/progress.js';
+import { execProgram, readStackOutputsJson, type ExecFn } from '../cloud-check/stack-outputs.js';
+import { jsonRange } from '../../twin/src/cli/replay-command.js';
+import { GcsRawListing } from './gcs-raw-listing.js';
+import { PUBLISH_BATCH, PubSubRestPublisher } from './pubsub-rest-publisher.js';
+
+export const CLOUD_REPLAY_USAGE = `replay --stack: rebuild a deployed stack's warehouse from its lake
+
+usage: crypto-pipeline replay --stack <name> [--from DATE] [--to DATE] [options]
+
+  --stack NAME             the Pulumi stack (reads \`pulumi stack output --json --stack NAME\`)
+  --outputs FILE           read the stack outputs from FILE (that command's JSON) instead
+  --from DATE, --to DATE   first and last UTC day (the dt= partition), inclusive
+  --dry-run                list what would be published, publish nothing
+  --json                   print the summary as JSON
+  --request-timeout SECONDS  per API call (default 30)
+
+Lists the raw objects under gs://<rawBucket>/${RAW_PREFIX}, reads each one's manifest (at its
+listed generation) and publishes the same event the extract function published to the events
+topic; the push subscription delivers them to the load function, which skips runs already loaded
+from that generation, so nothing doubles. Watch the loads in ops_run (crypto-pipeline cloud-check).
+Credentials: Application Default Credentials or CLOUD_CHECK_ACCESS_TOKEN.`;
+
+/** Where the Google APIs are; overridable (CLOUD_CHECK_<API>_URL) so tests use local fakes. */
+export const REPLAY_URLS = {
+  storage: 'https://storage.googleapis.com',
+  pubsub: 'https://pubsub.googleapis.com',
+} as const;
+
+/** The stack outputs replay needs (infra/index.ts exports them). */
+const OUTPUTS = z.object({
+  gcpProject: z.string().min(1),
+  rawBucket: z.string().min(1),
+  eventsTopic: z.string().min(1),
+});
+
+export interface CloudReplayDeps {
+  exec?: ExecFn;
+  getAccessToken?: () => Promise<string>;
+  fetch?: FetchFn;
+  sleep?: (ms: number) => Promise<void>;
+  /** Aborted by Ctrl-C: stop after the batch in flight. */
+  signal?: AbortSignal;
+}
+
+interface Options {
+  stack?: string;
+  outputsFile?: string;
+  range: DateRange;
+  dryRun: boolean;
+  json: boolean;
+  requestTimeoutMs: number;
+}
+
+/** The summary `replay --stack --json` prints (README: "Rebuild from the lake"). */
+export interface CloudReplaySummary {
+  bucket: string;
+  topic: string;
+  range: DateRange;
+  found: number;
+  published: number;
+  dryRun: boolean;
+  failed: { object: string; runId: string; reason: string }[];
+  ignored: string[];
+  interrupted: boolean;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+const set = (v: string | undefined) => (v === undefined || v.trim() === '' ? undefined : v.trim());
+
+function parseOptions(args: string[]): Options | 'help' {
+  const { values } = parseArgs({
+    args,
+    options: {
+      stack: { type: 'string' },
+      outputs: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      'request-timeout': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) return 'help';
+  if (set(values.stack) === undefined && set(values.outputs) === undefined)
+    throw new Error('give --stack <name> (or --outputs <file>)');
+  const timeout = values['request-timeout'] === undefined ? 30 : Number(values['request-timeout']);
+  if (!Number.isFinite(timeout) || timeout <= 0)
+    throw new Error(
+      `--request-timeout must be a positive number of seconds, got '${values['request-timeout']}'`,
+    );
+  return {
+    stack: set(values.stack),
+    outputsFile: set(values.outputs),
+    range: parseDateRange(values.from, values.to),
+    dryRun: values['dry-run'],
+    json: values.json,
+    requestTimeoutMs: timeout * 1000,
+  };
+}
+
+/** `projects/P/topics/T` from the stack's topic output (a short name or already a path). */
+export function topicPath(project: string, topic: string): string {
+  return topic.startsWith('projects/') ? topic : `projects/${project}/topics/${topic}`;
+}
+
+/**
+ * `crypto-pipeline replay --stack S`: re-publishes the events of the raw objects in the stack's
+ * bucket (README: "Rebuild from the lake"). Resolves to the exit code: 0 every object in range
+ * published, 1 one failed or the replay was stopped, 2 bad usage. Every call has a timeout.
+ */
+export async function cloudReplayCommand(
+  args: string[],
+  env: Env,
+  io: CloudCheckIo,
+  deps: CloudReplayDeps = {},
+): Promise<number> {
+  let options: Options;
+  try {
+    const parsed = parseOptions(args);
+    if (parsed === 'help') {
+      io.out(CLOUD_REPLAY_USAGE);
+      return 0;
+    }
+    options = parsed;
+  } catch (e) {
+    io.out(`error: ${(e as Error).message}\n\n${CLOUD_REPLAY_USAGE}`);
+    return 2;
+  }
+  let outputs: z.infer<typeof OUTPUTS>;
+  let token: string;
+  try {
+    const json = await readStackOutputsJson(
+      options,
+      deps.exec ?? execProgram,
+      Math.max(options.requestTimeoutMs, 60_000),
+    );
+    const parsed = OUTPUTS.safeParse(json);
+    if (!parsed.success) {
+      const keys = [...new Set(parsed.error.issues.map((i) => String(i.path[0] ?? '?')))];
+      throw new Error(
+        `stack outputs missing or invalid: ${keys.join(', ')}. Deploy this version first (\`pulumi up\`).`,
+      );
+    }
+    outputs = parsed.data;
+    token =
+      set(env.CLOUD_CHECK_ACCESS_TOKEN) ??
+      (await withTimeout(
+        (deps.getAccessToken ?? adcToken)(),
+        options.requestTimeoutMs,
+        () => new Error(`no access token within ${options.requestTimeoutMs / 1000} s`),
+      ));
+  } catch (e) {
+    io.out(`error: ${(e as Error).message}`);
+    return 1;
+  }
+  const rest = restClient({ token, timeoutMs: options.requestTimeoutMs, fetch: deps.fetch });
+  const url = (name: keyof typeof REPLAY_URLS) =>
+    (set(env[`CLOUD_CHECK_${name.toUpperCase()}_URL`]) ?? REPLAY_URLS[name]).replace(/\/+$/, '');
+  const lake = new GcsRawListing(rest, url('storage'), outputs.rawBucket);
+  const publisher = new PubSubRestPublisher(
+    rest,
+    url('pubsub'),
+    topicPath(outputs.gcpProject, outputs.eventsTopic),
+    deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
+  );
+  let summary: CloudReplaySummary;
+  try {
+    summary = await publishLake(lake, publisher, options, io, deps.signal);
+  } catch (e) {
+    io.out(`error: listing gs://${outputs.rawBucket}/${RAW_PREFIX} failed: ${(e as Error).message}`);
+    return 1;
+  }
+  if (options.json) io.out(JSON.stringify({ ...summary, range: jsonRange(summary.range) }, null, 2));
+  else {
+    io.out(
+      `${summary.found} raw object(s) found in gs://${summary.bucket}, ` +
+        `${summary.dryRun ? 'would publish' : 'published'} ${summary.published} event(s) to ${summary.topic}, ` +
+        `${summary.failed.length} failed`,
+    );
+    for (const f of summary.failed) io.out(`failed: ${f.object}: ${f.reason}`);
+    if (summary.ignored.length > 0)
+      io.out(`ignored ${summary.ignored.length} object(s) that are not raw objects`);
+    if (summary.interrupted)
+      io.out('stopped early; replay again to finish (runs already loaded are skipped)');
+  }
+  return summary.failed.length === 0 && !summary.interrupted ? 0 : 1;
+}
+
+/** Lists, reads each manifest, publishes in batches; failures are collected, not thrown. */
+async function publishLake(
+  lake: GcsRawListing,
+  publisher: PubSubRestPublisher,
+  options: Options,
+  io: CloudCheckIo,
+  signal: AbortSignal | undefined,
+): Promise<CloudReplaySummary> {
+  const listed = await lake.list(RAW_PREFIX);
+  const generation = new Map(listed.map((o) => [o.name, o.generation]));
+  const { selected, ignored } = selectRawKeys(
+    listed.map((o) => o.name),
+    options.range,
+  );
+  const summary: CloudReplaySummary = {
+    bucket: lake.bucket,
+    topic: publisher.topicPath,
+    range: options.range,
+    found: selected.length,
+    published: 0,
+    dryRun: options.dryRun,
+    failed: [],
+    ignored,
+    interrupted: false,
+  };
+  const progress = options.json ? undefined : startProgress(io, `replaying ${selected.length} raw object(s)`);
+  let batch: { object: string; event: RunEvent }[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const sending = batch;
+    batch = [];
+    if (options.dryRun) {
+      for (const b of sending) io.out(`would publish ${b.event.runId} (${b.object}#${b.event.generation})`);
+      summary.published += sending.length;
+      return;
+    }
+    try {
+      await publisher.publish(sending.map((b) => b.event));
+      summary.published += sending.length;
+    } catch (e) {
+      const reason = `publish failed: ${(e as Error).message}`;
+      for (const b of sending) summary.failed.push({ object: b.object, runId: b.event.runId, reason });
+    }
+    progress?.update(`published ${summary.published}/${selected.length}`);
+  };
+  for (const key of selected) {
+    if (signal?.aborted) {
+      summary.interrupted = true;
+      break;
+    }
+    const ref = { bucket: lake.bucket, key: key.key, generation: generation.get(key.key)! };
+    try {
+      const manifest = await lake.manifest({ name: key.key, generation: ref.generation });
+      batch.push({ object: key.key, event: replayEvent(key, manifest, ref) });
+    } catch (e) {
+      summary.failed.push({ object: key.key, runId: key.runId, reason: (e as Error).message });
+    }
+    if (batch.length >= PUBLISH_BATCH) await flush();
+  }
+  // What was read before a stop is still published: it is a complete, valid set of events.
+  await flush();
+  const done = `${summary.published} of ${selected.length} event(s) ${options.dryRun ? 'listed' : 'published'}`;
+  if (summary.failed.length > 0 || summary.interrupted) progress?.fail(done);
+  else progress?.succeed(done);
+  return summary;
+}

@@ -1,0 +1,44 @@
+import { eventAttributes, type RunEvent } from '../../functions/src/core/event.js';
+import { encodeEvent } from '../../functions/src/core/pubsub-envelope.js';
+import { GoogleApiError, type RestClient } from '../cloud-check/google-rest.js';
+
+/** Pub/Sub accepts up to 1000 messages a publish call; small batches keep a failure's blast radius small. */
+export const PUBLISH_BATCH = 100;
+
+/** How often a batch is retried on 429 / 5xx before replay reports it failed. */
+const ATTEMPTS = 4;
+
+/**
+ * Publishes run events to the events topic through Pub/Sub's REST API (topics.publish): the same
+ * data (the JSON pointer, base64) and attributes as the extract function's publisher, so the push
+ * subscription hands the load function exactly what a scheduled run would.
+ */
+export class PubSubRestPublisher {
+  constructor(
+    private readonly rest: RestClient,
+    private readonly baseUrl: string,
+    /** `projects/P/topics/T`. */
+    readonly topicPath: string,
+    private readonly sleep: (ms: number) => Promise<void>,
+  ) {}
+
+  /** Publishes one batch; resolves to the message ids, in order. */
+  async publish(events: readonly RunEvent[]): Promise<string[]> {
+    const body = { messages: events.map((e) => ({ data: encodeEvent(e), attributes: eventAttributes(e) })) };
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const answer = await this.rest.request<{ messageIds?: string[] }>(
+          'POST',
+          `${this.baseUrl}/v1/${this.topicPath}:publish`,
+          body,
+        );
+        return answer.messageIds ?? [];
+      } catch (error) {
+        // Quota and server trouble pass; a missing topic or a denied publish does not.
+        const transient = error instanceof GoogleApiError && (error.status === 429 || error.status >= 500);
+        if (!transient || attempt >= ATTEMPTS) throw error;
+        await this.sleep(500 * 2 ** (attempt - 1));
+      }
+    }
+  }
+}
