@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import type { RunEvent } from '../../functions/src/core/event.js';
 import {
+  jsonRange,
   parseDateRange,
   RAW_PREFIX,
   replayEvent,
@@ -12,7 +13,6 @@ import { adcToken } from '../cloud-check/cloud-check.js';
 import { restClient, withTimeout, type FetchFn } from '../cloud-check/google-rest.js';
 import { startProgress, type CloudCheckIo } from '../cloud-check/progress.js';
 import { execProgram, readStackOutputsJson, type ExecFn } from '../cloud-check/stack-outputs.js';
-import { jsonRange } from '../../twin/src/cli/replay-command.js';
 import { GcsRawListing } from './gcs-raw-listing.js';
 import { PUBLISH_BATCH, PubSubRestPublisher } from './pubsub-rest-publisher.js';
 

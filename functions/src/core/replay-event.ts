@@ -53,6 +53,11 @@ export interface DateRange {
   to?: string;
 }
 
+/** Open ends as null in JSON, so the key is always there. */
+export function jsonRange(range: DateRange): { from: string | null; to: string | null } {
+  return { from: range.from ?? null, to: range.to ?? null };
+}
+
 /** Whether a `dt=` partition day falls in the range (ISO dates compare as strings). */
 export function inDateRange(date: string, range: DateRange): boolean {
   if (range.from !== undefined && date < range.from) return false;

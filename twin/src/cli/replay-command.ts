@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import type { PipelineConfig } from '../../../functions/src/config.js';
 import type { Logger } from '../../../functions/src/core/logger.js';
-import type { DateRange } from '../../../functions/src/core/replay-event.js';
+import { jsonRange, type DateRange } from '../../../functions/src/core/replay-event.js';
 import { replayLake, type ReplaySummary } from '../replay/replay-lake.js';
 import { replayProgressPrinter, type ProgressIo } from '../replay/replay-progress.js';
 import { twinDelivery } from '../replay/twin-delivery.js';
@@ -58,11 +58,6 @@ export async function replayCommand(options: ReplayCommandOptions): Promise<numb
   if (options.json) io.out(toJson({ lake: lakeDir, ...summary, range: jsonRange(summary.range), seconds }));
   else for (const line of summaryLines(summary, seconds)) io.out(line);
   return summary.failed.length === 0 && !summary.interrupted ? 0 : 1;
-}
-
-/** Open ends as null in JSON, so the key is always there. */
-export function jsonRange(range: DateRange): { from: string | null; to: string | null } {
-  return { from: range.from ?? null, to: range.to ?? null };
 }
 
 function rangeText(range: DateRange): string {
