@@ -227,6 +227,12 @@ describe('4. bad usage exits 2 and says what is wrong', () => {
     [['status', '--slot', '2026-11-21T05:00:00Z'], /status does not take --slot/],
     [['query', 'select 1', '--timeout', 'soon'], /--timeout must be a positive number/],
     [['frobnicate'], /unknown command "frobnicate"/],
+    [['replay', '--from', 'yesterday'], /--from must be a UTC date such as 2026-11-21, got "yesterday"/],
+    [['replay', '--to', '2026-02-30'], /--to must be a UTC date such as 2026-11-21, got "2026-02-30"/],
+    [['replay', '--from', '2026-11-22', '--to', '2026-11-21'], /--from 2026-11-22 is after --to 2026-11-21/],
+    [['replay', '--slot', '2026-11-21T05:00:00Z'], /replay does not take --slot/],
+    [['replay', '--source', 'simulator'], /replay does not take --source/],
+    [['replay', 'now'], /replay takes no arguments, got "now"/],
   ])('%j', async (argv, message) => {
     const r = await cli([...argv, '--data-dir', dir]);
     expect(r.code).toBe(2);
@@ -287,6 +293,25 @@ describe('6. messages that say what is wrong', () => {
     const r = await cli(['status', '--data-dir', file]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/is a file, not a directory/);
+  });
+
+  it('replay without a lake exits 2, names the folder and creates nothing', async () => {
+    const empty = tempDir('cmp-no-lake-');
+    try {
+      const r = await cli(['replay', '--data-dir', empty]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`no lake at ${join(empty, 'lake')}: nothing to replay`));
+      expect(statSync(join(empty, 'warehouse.duckdb'), { throwIfNoEntry: false })).toBeUndefined();
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
+  it('replay --stack without outputs is a cloud usage error, not a twin one', async () => {
+    const r = await cli(['replay', '--stack', 'dev', '--from', 'soon']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/--from must be a UTC date/);
+    expect(r.stdout).toMatch(/usage: crypto-pipeline replay --stack <name>/);
   });
 
   it('a bad number names the value', async () => {
@@ -418,4 +443,41 @@ describe('8.6 missed slots are reported', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+describe('12. replay rebuilds from the lake (README: "Rebuild from the lake")', () => {
+  it('replay --json: the run already in the warehouse is already loaded, nothing doubles', async () => {
+    const count = async () =>
+      JSON.parse(
+        (await cli(['query', '--data-dir', dir, '--json', 'select count(*) as n from fact_market_snapshot']))
+          .stdout,
+      ) as { n: number }[];
+    const before = await count();
+    const r = await cli(['replay', '--data-dir', dir, '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      lake: join(dir, 'lake'),
+      range: { from: null, to: null },
+      found: 1,
+      delivered: 1,
+      loaded: 0,
+      alreadyLoaded: 1,
+      rowsLoaded: 0,
+      failed: [],
+      interrupted: false,
+    });
+    expect(await count()).toEqual(before);
+  }, 30_000);
+
+  it('replay prints a line per object when not a terminal, then the summary', async () => {
+    const r = await cli(['replay', '--data-dir', dir, '--from', '2026-11-21', '--to', '2026-11-21']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')).toEqual([
+      expect.stringMatching(/^replaying 1 raw object\(s\) from .*\/lake \(dt 2026-11-21 to 2026-11-21\)$/),
+      '[1/1] coingecko_usd_20261121T050000Z: already loaded',
+      expect.stringMatching(
+        /^1 raw object\(s\) found, 1 delivered: 0 loaded \(0 fact rows\), 1 already loaded, 0 failed, in \d+\.\d s$/,
+      ),
+    ]);
+  }, 30_000);
 });
