@@ -1,0 +1,261 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { RunEventSchema } from '../../functions/src/core/event.js';
+import { rawObjectKey } from '../../functions/src/core/lake-layout.js';
+import { encodeRawObject, type RawManifest } from '../../functions/src/core/raw-object.js';
+import { runIdentity } from '../../functions/src/core/run-identity.js';
+import { cloudReplayCommand } from '../../ops/replay/cloud-replay.js';
+import { FakeGcpServer, googleError, type RecordedRequest } from '../support/fake-gcp-server.js';
+
+/**
+ * `crypto-pipeline replay --stack` against a local HTTP fake of Cloud Storage and Pub/Sub (one
+ * FakeGcpServer, pointed at through CLOUD_CHECK_STORAGE_URL / CLOUD_CHECK_PUBSUB_URL): what it
+ * lists, what it reads (the listed generation), what it publishes (the extract's event, byte for
+ * byte the same JSON), and how it answers 4xx/5xx and a server that does not answer.
+ */
+const PROJECT = 'acme-2fa-prod';
+const BUCKET = 'acme-crypto-raw';
+const TOPIC = 'crypto-dev-events';
+const LIST = `/storage/v1/b/${BUCKET}/o`;
+const OBJECT = new RegExp(`^/storage/v1/b/${BUCKET}/o/.+`);
+const PUBLISH = `/v1/projects/${PROJECT}/topics/${TOPIC}:publish`;
+
+const OUTPUTS = { gcpProject: PROJECT, rawBucket: BUCKET, eventsTopic: TOPIC, region: 'us-central1' };
+
+const SLOTS = ['2026-12-04T23:45:00Z', '2026-12-05T00:00:00Z', '2026-12-05T00:15:00Z'];
+
+function rawObject(slot: string, vsCurrency = 'usd'): { name: string; generation: string; bytes: Buffer } {
+  const run = runIdentity(new Date(slot), vsCurrency, 15);
+  const manifest: RawManifest = {
+    schemaVersion: 1,
+    runId: run.runId,
+    source: 'coingecko',
+    endpoint: '/api/v3/coins/markets',
+    vsCurrency,
+    slot: run.slot.toISOString(),
+    market: 'api.coingecko.com (demo)',
+    request: { coinLimit: 250, perPage: 250 },
+    pages: [],
+    recordCount: 250,
+    extractedAt: run.slot.toISOString(),
+  };
+  return {
+    name: rawObjectKey(run),
+    generation: String(1_700_000_000_000_000 + Date.parse(slot) / 1000),
+    bytes: encodeRawObject(manifest, [Buffer.from('[]')]),
+  };
+}
+
+const OBJECTS = SLOTS.map((s) => rawObject(s));
+const STRAY = `raw/coingecko/coins_markets/vs_currency=usd/dt=2026-12-05/README.txt`;
+
+let server: FakeGcpServer;
+let dir: string;
+let outputsFile: string;
+beforeAll(async () => {
+  server = await FakeGcpServer.start();
+  dir = mkdtempSync(join(tmpdir(), 'cloud-replay-'));
+  outputsFile = join(dir, 'outputs.json');
+  writeFileSync(outputsFile, JSON.stringify(OUTPUTS));
+});
+afterAll(async () => {
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Two listing pages (the second through nextPageToken) and each object's bytes. */
+function serveBucket(objects = OBJECTS): void {
+  server.on('GET', LIST, (req) =>
+    req.query.pageToken === 'p2'
+      ? {
+          body: {
+            items: [
+              ...objects.slice(1).map(({ name, generation }) => ({ name, generation })),
+              { name: STRAY, generation: '1' },
+            ],
+          },
+        }
+      : {
+          body: {
+            items: objects.slice(0, 1).map(({ name, generation }) => ({ name, generation })),
+            nextPageToken: 'p2',
+          },
+        },
+  );
+  server.on('GET', OBJECT, (req) => {
+    const name = decodeURIComponent(req.path.slice(LIST.length + 1));
+    const object = objects.find((o) => o.name === name);
+    if (!object || req.query.generation !== object.generation)
+      return googleError(404, 'notFound', `No such object: ${BUCKET}/${name}`);
+    return { body: object.bytes };
+  });
+}
+
+let published = 0;
+beforeEach(() => {
+  server.reset();
+  published = 0;
+  serveBucket();
+  server.on('POST', PUBLISH, (req) => {
+    const n = (JSON.parse(req.body.toString()) as { messages: unknown[] }).messages.length;
+    return { body: { messageIds: Array.from({ length: n }, () => String(++published)) } };
+  });
+});
+
+const env = () => ({
+  CLOUD_CHECK_ACCESS_TOKEN: 'test-token',
+  CLOUD_CHECK_STORAGE_URL: server.url,
+  CLOUD_CHECK_PUBSUB_URL: `${server.url}/`,
+});
+
+async function replay(args: string[]) {
+  const lines: string[] = [];
+  const sleeps: number[] = [];
+  const code = await cloudReplayCommand(
+    ['--outputs', outputsFile, ...args],
+    env(),
+    { out: (l) => lines.push(l) },
+    { sleep: async (ms) => void sleeps.push(ms) },
+  );
+  return { code, text: lines.join('\n'), lines, sleeps };
+}
+
+interface PublishedMessage {
+  data: string;
+  attributes: Record<string, string>;
+}
+const messagesOf = (reqs: RecordedRequest[]) =>
+  reqs.flatMap((r) => (JSON.parse(r.body.toString()) as { messages: PublishedMessage[] }).messages);
+
+describe('replay --stack', () => {
+  it("publishes each raw object's extract event, in slot order, at the listed generation", async () => {
+    const r = await replay(['--json']);
+    expect(r.code).toBe(0);
+    const requests = server.find('POST', PUBLISH);
+    expect(requests[0]!.headers.authorization).toBe('Bearer test-token');
+    const messages = messagesOf(requests);
+    const events = messages.map((m) =>
+      RunEventSchema.parse(JSON.parse(Buffer.from(m.data, 'base64').toString())),
+    );
+    expect(events).toEqual(
+      OBJECTS.map((o, i) => ({
+        schemaVersion: 1,
+        kind: 'raw_snapshot',
+        runId: runIdentity(new Date(SLOTS[i]!), 'usd', 15).runId,
+        source: 'coingecko',
+        vsCurrency: 'usd',
+        slot: new Date(SLOTS[i]!).toISOString(),
+        bucket: BUCKET,
+        object: o.name,
+        generation: o.generation,
+        recordCount: 250,
+      })),
+    );
+    expect(messages[0]!.attributes).toEqual({
+      schemaVersion: '1',
+      kind: 'raw_snapshot',
+      runId: events[0]!.runId,
+      slot: events[0]!.slot,
+    });
+    expect(server.find('GET', LIST)[0]!.query.prefix).toBe('raw/coingecko/coins_markets/');
+    expect(JSON.parse(r.text)).toEqual({
+      bucket: BUCKET,
+      topic: `projects/${PROJECT}/topics/${TOPIC}`,
+      range: { from: null, to: null },
+      found: 3,
+      published: 3,
+      dryRun: false,
+      failed: [],
+      ignored: [STRAY],
+      interrupted: false,
+    });
+  });
+
+  it('--from/--to keep to the dt= partitions in range and read nothing else', async () => {
+    const r = await replay(['--from', '2026-12-05', '--to', '2026-12-05']);
+    expect(r.code).toBe(0);
+    const runIds = messagesOf(server.find('POST', PUBLISH)).map((m) => m.attributes.runId);
+    expect(runIds).toEqual(['coingecko_usd_20261205T000000Z', 'coingecko_usd_20261205T001500Z']);
+    expect(server.find('GET', OBJECT)).toHaveLength(2);
+    expect(r.text).toMatch(/2 raw object\(s\) found in gs:\/\/acme-crypto-raw, published 2 event\(s\)/);
+  });
+
+  it('--dry-run lists and publishes nothing', async () => {
+    const r = await replay(['--dry-run']);
+    expect(r.code).toBe(0);
+    expect(server.find('POST', PUBLISH)).toHaveLength(0);
+    expect(r.lines.filter((l) => l.startsWith('would publish'))).toHaveLength(3);
+  });
+
+  it('retries a 503 publish with backoff, then succeeds', async () => {
+    server.first('POST', PUBLISH, googleError(503, 'backendError', 'The service is currently unavailable.'));
+    const r = await replay([]);
+    expect(r.code).toBe(0);
+    expect(r.sleeps).toEqual([500]);
+    expect(published).toBe(3);
+  });
+
+  it('a denied publish fails every event of the batch with the reason, exit 1', async () => {
+    server.first(
+      'POST',
+      PUBLISH,
+      googleError(403, 'PERMISSION_DENIED', 'User not authorized to perform this action.'),
+    );
+    const r = await replay([]);
+    expect(r.code).toBe(1);
+    expect(r.sleeps).toEqual([]);
+    expect(
+      r.lines.filter((l) => /^failed: raw\/.*: publish failed: User not authorized/.test(l)),
+    ).toHaveLength(3);
+  });
+
+  it('an object that is not a raw object is reported; the others are published', async () => {
+    server.reset();
+    serveBucket([OBJECTS[0]!, { ...OBJECTS[1]!, bytes: Buffer.from('{"hello":"world"}') }, OBJECTS[2]!]);
+    server.on('POST', PUBLISH, { body: { messageIds: ['1', '2'] } });
+    const r = await replay(['--json']);
+    expect(r.code).toBe(1);
+    const summary = JSON.parse(r.text) as { published: number; failed: { object: string; reason: string }[] };
+    expect(summary.published).toBe(2);
+    expect(summary.failed).toEqual([
+      {
+        object: OBJECTS[1]!.name,
+        runId: 'coingecko_usd_20261205T000000Z',
+        reason: expect.stringMatching(/^not a raw object: manifest/),
+      },
+    ]);
+  });
+
+  it('ends when the storage API does not answer', async () => {
+    server.reset();
+    server.on('GET', LIST, () => new Promise((done) => setTimeout(() => done({ body: {} }), 3_000)));
+    const started = Date.now();
+    const r = await replay(['--request-timeout', '0.3']);
+    expect(r.code).toBe(1);
+    expect(r.text).toMatch(
+      /listing gs:\/\/acme-crypto-raw\/raw\/coingecko\/coins_markets\/ failed: no answer from .* within 0 s/,
+    );
+    expect(Date.now() - started).toBeLessThan(2_500);
+  });
+
+  it('names the stack outputs it needs', async () => {
+    const partial = join(dir, 'partial.json');
+    writeFileSync(partial, JSON.stringify({ gcpProject: PROJECT }));
+    const lines: string[] = [];
+    const code = await cloudReplayCommand(['--outputs', partial], env(), { out: (l) => lines.push(l) });
+    expect(code).toBe(1);
+    expect(lines.join('\n')).toMatch(/stack outputs missing or invalid: rawBucket, eventsTopic/);
+  });
+
+  it.each([
+    [['--from', 'monday'], /--from must be a UTC date/],
+    [['--request-timeout', 'x'], /--request-timeout must be a positive number/],
+    [['--bogus'], /Unknown option '--bogus'/],
+  ])('%j is a usage error (exit 2)', async (args, message) => {
+    const r = await replay(args);
+    expect(r.code).toBe(2);
+    expect(r.text).toMatch(message);
+  });
+});
