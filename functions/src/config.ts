@@ -29,6 +29,9 @@ export const PLANS = {
 } as const;
 export type Plan = keyof typeof PLANS;
 
+/** A CoinGecko `vs_currency` code as the run id and lake keys carry it. */
+const CURRENCY_CODE = /^[a-z0-9]{2,10}$/;
+
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 const EnvSchema = z.object({
@@ -37,10 +40,9 @@ const EnvSchema = z.object({
   COINGECKO_API_KEY: z.string().optional(),
   COINGECKO_BASE_URL: z.url().optional(),
   COINGECKO_CALLS_PER_MINUTE: int(1, 100_000).optional(),
-  VS_CURRENCY: z
-    .string()
-    .regex(/^[a-z0-9]{2,10}$/, 'lower-case currency code such as usd')
-    .default('usd'),
+  VS_CURRENCY: z.string().regex(CURRENCY_CODE, 'lower-case currency code such as usd').default('usd'),
+  /** Comma-separated list, e.g. `usd,eur`: one run per currency and slot (VS_CURRENCY: a list of one). */
+  VS_CURRENCIES: z.string().optional(),
   COIN_LIMIT: int(1, 20_000).default(250),
   PER_PAGE: int(1, 250).default(250),
   CADENCE_MINUTES: int(1, 1440).default(15),
@@ -69,6 +71,7 @@ function crossFieldProblems(env: Record<string, string>): string[] {
       if (env[key] === undefined) problems.push(`${key}: required when PIPELINE_ENGINE=gcp`);
     }
   }
+  problems.push(...currencyList(env).problems);
   const cadence = Number(env.CADENCE_MINUTES ?? 15);
   if (Number.isInteger(cadence) && cadence >= 1 && cadence <= 1440) {
     try {
@@ -78,6 +81,30 @@ function crossFieldProblems(env: Record<string, string>): string[] {
     }
   }
   return problems;
+}
+
+/**
+ * The quote currencies: VS_CURRENCIES when set (each a currency code, no repeats), else the single
+ * VS_CURRENCY (default usd). When both are set, VS_CURRENCY must be one of the list: a stack or a
+ * shell that still sets the old key to something else is told, not silently overruled.
+ */
+function currencyList(env: Record<string, string>): { list: string[]; problems: string[] } {
+  const single = env.VS_CURRENCY ?? 'usd';
+  if (env.VS_CURRENCIES === undefined) return { list: [single], problems: [] };
+  const list = env.VS_CURRENCIES.split(',').map((c) => c.trim());
+  const problems: string[] = [];
+  const bad = list.filter((c) => !CURRENCY_CODE.test(c));
+  if (bad.length > 0)
+    problems.push(
+      `VS_CURRENCIES: lower-case currency codes separated by commas, such as usd,eur (got ${JSON.stringify(env.VS_CURRENCIES)}; not codes: ${bad.map((b) => JSON.stringify(b)).join(', ')})`,
+    );
+  const repeated = list.filter((c, i) => list.indexOf(c) !== i);
+  if (repeated.length > 0) problems.push(`VS_CURRENCIES: ${[...new Set(repeated)].join(', ')} listed twice`);
+  if (env.VS_CURRENCY !== undefined && !list.includes(env.VS_CURRENCY))
+    problems.push(
+      `VS_CURRENCY (${env.VS_CURRENCY}) is not in VS_CURRENCIES (${env.VS_CURRENCIES}): set one of them, or list it`,
+    );
+  return { list, problems };
 }
 
 /** Every variable the functions read; infra sets exactly these. */
@@ -95,7 +122,10 @@ export interface CoinGeckoConfig {
 export interface PipelineConfig {
   engine: 'gcp' | 'local';
   coingecko: CoinGeckoConfig;
+  /** The first of `vsCurrencies`: the currency of a request that names none. */
   vsCurrency: string;
+  /** Every quote currency: one run per currency and slot (run-identity.ts). */
+  vsCurrencies: string[];
   coinLimit: number;
   perPage: number;
   cadenceMinutes: number;
@@ -141,6 +171,7 @@ export function parseConfig(env: Record<string, string | undefined>): PipelineCo
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   const plan = PLANS[e.COINGECKO_PLAN];
+  const vsCurrencies = currencyList(present).list;
   return {
     engine: e.PIPELINE_ENGINE,
     coingecko: {
@@ -151,7 +182,8 @@ export function parseConfig(env: Record<string, string | undefined>): PipelineCo
       requestTimeoutMs: e.REQUEST_TIMEOUT_SECONDS * 1000,
       retryBudgetMs: e.RETRY_BUDGET_SECONDS * 1000,
     },
-    vsCurrency: e.VS_CURRENCY,
+    vsCurrency: vsCurrencies[0]!,
+    vsCurrencies,
     coinLimit: e.COIN_LIMIT,
     perPage: e.PER_PAGE,
     cadenceMinutes: e.CADENCE_MINUTES,

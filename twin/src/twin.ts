@@ -95,9 +95,12 @@ export class Twin {
     return twin;
   }
 
-  /** One extract run for the slot containing `time`; the load follows through the event bus. */
-  extract(time: Date): Promise<ExtractSummary> {
-    const { vsCurrency, coinLimit, perPage, cadenceMinutes } = this.config;
+  /**
+   * One extract run for the slot containing `time` in one quote currency (default: the first
+   * configured); the load follows through the event bus.
+   */
+  extract(time: Date, vsCurrency: string = this.config.vsCurrency): Promise<ExtractSummary> {
+    const { coinLimit, perPage, cadenceMinutes } = this.config;
     if (!this.market) throw new Error('this twin was opened without a market source');
     return runExtract(
       time,

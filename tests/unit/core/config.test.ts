@@ -82,3 +82,48 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ PIPELINE_ENGINE: 'local', UNRELATED: 'x' })).not.toThrow();
   });
 });
+
+describe('quote currencies (VS_CURRENCIES, VS_CURRENCY)', () => {
+  const local = { PIPELINE_ENGINE: 'local' };
+  const problemsOf = (env: Record<string, string>) => {
+    try {
+      parseConfig({ ...local, ...env });
+    } catch (e) {
+      return (e as ConfigError).problems;
+    }
+    return [];
+  };
+
+  it('defaults to usd; VS_CURRENCY alone is a list of one', () => {
+    expect(parseConfig(local)).toMatchObject({ vsCurrency: 'usd', vsCurrencies: ['usd'] });
+    expect(parseConfig({ ...local, VS_CURRENCY: 'eur' })).toMatchObject({
+      vsCurrency: 'eur',
+      vsCurrencies: ['eur'],
+    });
+  });
+
+  it('VS_CURRENCIES lists them in order; the first is the default currency', () => {
+    expect(parseConfig({ ...local, VS_CURRENCIES: ' usd, eur ,gbp' })).toMatchObject({
+      vsCurrency: 'usd',
+      vsCurrencies: ['usd', 'eur', 'gbp'],
+    });
+    expect(parseConfig({ ...local, VS_CURRENCIES: 'eur,usd', VS_CURRENCY: 'usd' }).vsCurrencies).toEqual([
+      'eur',
+      'usd',
+    ]);
+    expect(parseConfig({ ...local, VS_CURRENCIES: '' }).vsCurrencies).toEqual(['usd']);
+  });
+
+  it('one error lists every currency problem with the rest', () => {
+    expect(problemsOf({ VS_CURRENCIES: 'usd,EUR,,usd', VS_CURRENCY: 'jpy', COIN_LIMIT: 'x' })).toEqual([
+      expect.stringMatching(/^COIN_LIMIT: .*\(got "x"\)$/),
+      'VS_CURRENCIES: lower-case currency codes separated by commas, such as usd,eur (got "usd,EUR,,usd"; not codes: "EUR", "")',
+      'VS_CURRENCIES: usd listed twice',
+      'VS_CURRENCY (jpy) is not in VS_CURRENCIES (usd,EUR,,usd): set one of them, or list it',
+    ]);
+  });
+
+  it('VS_CURRENCIES is one of the keys infra sets', () => {
+    expect(CONFIG_KEYS).toContain('VS_CURRENCIES');
+  });
+});

@@ -4,7 +4,7 @@ import type { Logger } from '../../../functions/src/core/logger.js';
 import type { SourceSpec } from '../market-source.js';
 import { toJson } from './output.js';
 import { withPipeline } from './pipeline-session.js';
-import { describeRun, oneRun, runFailed, runIdFor, type RunResult } from './run-report.js';
+import { describeRun, oneRun, runFailed, runIdFor, slotRuns, type RunResult } from './run-report.js';
 
 export interface RunCommandOptions {
   config: PipelineConfig;
@@ -19,7 +19,7 @@ export interface RunCommandOptions {
 }
 
 /**
- * `crypto-pipeline run`: one run (or, for replay:DIR, one run per saved file in name order, going
+ * `crypto-pipeline run`: one run per configured currency for the slot (or, for replay:DIR, one run per saved file in name order, going
  * on past failed runs). Returns the exit code: 0 when every run succeeded, 1 otherwise.
  */
 export async function runCommand(options: RunCommandOptions): Promise<number> {
@@ -47,9 +47,10 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
     } else {
       const time = options.slot ?? options.now?.() ?? new Date();
       market.simulator?.setTime(time);
-      const result = await oneRun(twin, time.toISOString(), time);
-      results.push(result);
-      if (!options.json) out(describeRun(result));
+      for (const result of await slotRuns(twin, time.toISOString(), time)) {
+        results.push(result);
+        if (!options.json) out(describeRun(result));
+      }
     }
   });
   const failed = results.filter(runFailed);

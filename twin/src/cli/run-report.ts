@@ -39,17 +39,22 @@ export function describeRun(r: RunResult): string {
 }
 
 /** The run id a slot gets, for reporting runs that failed before extract named them. */
-export function runIdFor(twin: Twin, time: Date): string {
-  return runIdentity(time, twin.config.vsCurrency, twin.config.cadenceMinutes).runId;
+export function runIdFor(twin: Twin, time: Date, vsCurrency: string = twin.config.vsCurrency): string {
+  return runIdentity(time, vsCurrency, twin.config.cadenceMinutes).runId;
 }
 
-/** Extracts the slot containing `time` and waits for its load (or dead letter). */
-export async function oneRun(twin: Twin, label: string, time: Date): Promise<RunResult> {
-  const runId = runIdFor(twin, time);
+/** Extracts the slot containing `time` in one currency and waits for its load (or dead letter). */
+export async function oneRun(
+  twin: Twin,
+  label: string,
+  time: Date,
+  vsCurrency: string = twin.config.vsCurrency,
+): Promise<RunResult> {
+  const runId = runIdFor(twin, time, vsCurrency);
   const before = twin.loads.length;
   let extract: ExtractSummary;
   try {
-    extract = await twin.extract(time);
+    extract = await twin.extract(time, vsCurrency);
   } catch (error) {
     await twin.settle(); // the failure event still reaches the run table
     return { label, runId, error: describeError(error).message };
@@ -57,4 +62,15 @@ export async function oneRun(twin: Twin, label: string, time: Date): Promise<Run
   await twin.settle();
   const load = twin.loads.slice(before).findLast((l) => l.runId === extract.runId);
   return { label, runId: extract.runId, extract, load };
+}
+
+/**
+ * Every configured currency's run for the slot containing `time`, one after another: each is its
+ * own run (its own id, object and load), so one currency's failure never stops another's.
+ */
+export async function slotRuns(twin: Twin, label: string, time: Date): Promise<RunResult[]> {
+  const results: RunResult[] = [];
+  for (const vsCurrency of twin.config.vsCurrencies)
+    results.push(await oneRun(twin, label, time, vsCurrency));
+  return results;
 }

@@ -36,11 +36,16 @@ export async function startCommand(options: StartOptions): Promise<number> {
     recordSchedule(config.dataDir, options.schedule, config.cadenceMinutes, new Date());
     const tick = async (time: Date) => {
       market.simulator?.setTime(time);
-      const result = await oneRun(twin, time.toISOString(), time);
-      const at = new Date().toISOString();
-      out(
-        json ? JSON.stringify({ at, ...result, failed: runFailed(result) }) : `${at} ${describeRun(result)}`,
-      );
+      // One run per configured currency, each reported as it ends.
+      for (const vsCurrency of config.vsCurrencies) {
+        const result = await oneRun(twin, time.toISOString(), time, vsCurrency);
+        const at = new Date().toISOString();
+        out(
+          json
+            ? JSON.stringify({ at, ...result, failed: runFailed(result) })
+            : `${at} ${describeRun(result)}`,
+        );
+      }
     };
     // The dashboard reads through this process's own connection: no lock, every load seen at once.
     const dashboard =
