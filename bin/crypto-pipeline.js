@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const compiled = join(root, 'dist', 'cli', 'crypto-pipeline.js');
-const SOURCES = ['twin/src', 'functions/src', 'ops', 'dashboards'];
+const SOURCES = ['twin/src', 'functions/src', 'ops', 'dashboards', 'infra'];
 
 /** Newest modification time (ms) of a .ts file below `dir`; a few hundred stats, a few ms. */
 function newestSource(dir) {

@@ -15,12 +15,20 @@ export interface BudgetInput {
   /** Cloud Scheduler cron (5 fields, evaluated in UTC like the job's time zone). */
   schedule: string;
   cadenceMinutes: number;
+  /**
+   * Quote currencies (default 1): each fire starts one run per currency, all at the same minute, so
+   * every figure scales with it.
+   */
+  currencies?: number;
 }
 
 export interface BudgetPlan {
   plan: Plan;
   /** Calls per run: one per page of /coins/markets. */
   pages: number;
+  /** Runs per fire: one per quote currency. */
+  currencies: number;
+  /** Runs of every currency. */
   runsPerMonth: number;
   callsPerMonth: number;
   /** Calls in the busiest minute: every call of a run is made back to back when it starts. */
@@ -156,15 +164,21 @@ export function planBudget(input: BudgetInput): BudgetPlan {
     );
   }
 
-  const runsPerMonth = fires.length;
+  const currencies = input.currencies ?? 1;
+  if (!Number.isInteger(currencies) || currencies < 1)
+    throw new BudgetError(`currencies must be a whole number of at least 1, got ${currencies}`);
+  const runsPerMonth = fires.length * currencies;
   const callsPerMonth = pages * runsPerMonth;
-  const peakCallsPerMinute = pages * Math.max(...perMinute.values());
+  const busiestMinuteRuns = Math.max(...perMinute.values()) * currencies;
+  const peakCallsPerMinute = pages * busiestMinuteRuns;
   const monthlyLimit = limits.monthlyCalls;
   const perMinuteLimit = limits.callsPerMinute;
-  const where = `${pages} page(s) per run (coinLimit ${fmt(input.coinLimit)} / perPage ${input.perPage})`;
+  const where =
+    `${pages} page(s) per run (coinLimit ${fmt(input.coinLimit)} / perPage ${input.perPage})` +
+    (currencies > 1 ? ` x ${currencies} currencies` : '');
 
   if (peakCallsPerMinute > perMinuteLimit) {
-    const maxCoins = Math.floor(perMinuteLimit / Math.max(...perMinute.values())) * input.perPage;
+    const maxCoins = Math.floor(perMinuteLimit / busiestMinuteRuns) * input.perPage;
     throw new BudgetError(
       `CoinGecko ${input.plan} plan per-minute budget exceeded: ${where} = ${fmt(peakCallsPerMinute)} calls in one minute ` +
         `> ${fmt(perMinuteLimit)} calls per minute. Lower coinLimit to at most ${fmt(maxCoins)}, raise perPage (max 250), ` +
@@ -172,14 +186,15 @@ export function planBudget(input: BudgetInput): BudgetPlan {
     );
   }
   if (monthlyLimit !== undefined && callsPerMonth > monthlyLimit) {
-    const maxRuns = Math.floor(monthlyLimit / pages);
-    const minGapMinutes = Math.ceil(WINDOW_MINUTES / Math.max(maxRuns, 1));
+    // Every fire is `currencies` runs: the gap between fires grows with them.
+    const maxFires = Math.floor(monthlyLimit / (pages * currencies));
+    const minGapMinutes = Math.ceil(WINDOW_MINUTES / Math.max(maxFires, 1));
     const maxCoins = Math.floor(monthlyLimit / runsPerMonth) * input.perPage;
     throw new BudgetError(
       `CoinGecko ${input.plan} plan monthly budget exceeded: ${where} x ${fmt(runsPerMonth)} runs in a 31-day month ` +
         `(schedule '${input.schedule}') = ${fmt(callsPerMonth)} calls > ${fmt(monthlyLimit)} calls per month. ` +
         `Run at most every ${minGapMinutes} minutes (schedule and cadenceMinutes), or lower coinLimit to at most ` +
-        `${fmt(maxCoins)}${input.plan === 'pro' ? '' : ', or move to the pro plan'}.`,
+        `${fmt(maxCoins)}${currencies > 1 ? ', or list fewer currencies' : ''}${input.plan === 'pro' ? '' : ', or move to the pro plan'}.`,
     );
   }
 
@@ -194,6 +209,7 @@ export function planBudget(input: BudgetInput): BudgetPlan {
   return {
     plan: input.plan,
     pages,
+    currencies,
     runsPerMonth,
     callsPerMonth,
     peakCallsPerMinute,

@@ -314,6 +314,18 @@ describe('6. messages that say what is wrong', () => {
     expect(r.stdout).toMatch(/usage: crypto-pipeline replay --stack <name>/);
   });
 
+  it('start --source live counts every currency against the plan before the first call', async () => {
+    const r = await cli(['start', '--source', 'live', '--data-dir', dir], {
+      VS_CURRENCIES: 'usd,eur,gbp',
+      COIN_LIMIT: '500',
+      COINGECKO_BASE_URL: 'http://127.0.0.1:9',
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /keyless plan per-minute budget exceeded: 2 page\(s\) per run \(coinLimit 500 \/ perPage 250\) x 3 currencies = 6 calls in one minute > 5/,
+    );
+  });
+
   it('a bad number names the value', async () => {
     const r = await cli(['run', '--data-dir', dir], { COIN_LIMIT: 'abc' });
     expect(r.code).toBe(2);

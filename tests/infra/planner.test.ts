@@ -142,3 +142,54 @@ describe('CoinGecko call budget planner', () => {
     }
   });
 });
+
+describe('several quote currencies', () => {
+  const pro: BudgetInput = { ...defaults, plan: 'pro', coinLimit: 1000, schedule: '*/15 * * * *' };
+
+  it('with two currencies the per-minute and monthly figures double exactly', () => {
+    const one = planBudget(pro);
+    const two = planBudget({ ...pro, currencies: 2 });
+    expect(one).toMatchObject({
+      currencies: 1,
+      pages: 4,
+      runsPerMonth: 2976,
+      callsPerMonth: 11_904,
+      peakCallsPerMinute: 4,
+    });
+    expect(two).toMatchObject({
+      currencies: 2,
+      pages: 4,
+      runsPerMonth: 2 * one.runsPerMonth,
+      callsPerMonth: 2 * one.callsPerMonth,
+      peakCallsPerMinute: 2 * one.peakCallsPerMinute,
+    });
+    expect(two.monthlyUse).toBeCloseTo(2 * one.monthlyUse!, 12);
+    expect(two.perMinuteUse).toBeCloseTo(2 * one.perMinuteUse, 12);
+    expect(two.summary).toBe(
+      'CoinGecko pro plan: 4 page(s) per run (coinLimit 1,000 / perPage 250) x 2 currencies, 5,952 runs in a 31-day month = 23,808 calls of 500,000 (4.8%); peak 8 of 500 calls per minute (1.6%).',
+    );
+  });
+
+  it('a plan that fits one currency can be over budget with more, and says how to fit', () => {
+    expect(() => planBudget({ ...defaults, currencies: 3 })).not.toThrow(); // 8,928 of 10,000
+    expect(() => planBudget({ ...defaults, currencies: 4 })).toThrow(
+      /monthly budget exceeded: 1 page\(s\) per run \(coinLimit 250 \/ perPage 250\) x 4 currencies x 11,904 runs .* = 11,904 calls > 10,000 calls per month\. Run at most every 18 minutes .*, or list fewer currencies, or move to the pro plan/,
+    );
+    expect(() =>
+      planBudget({
+        ...defaults,
+        plan: 'keyless',
+        coinLimit: 750,
+        schedule: '0 * * * *',
+        cadenceMinutes: 60,
+        currencies: 2,
+      }),
+    ).toThrow(/= 6 calls in one minute > 5 calls per minute\. Lower coinLimit to at most 500/);
+  });
+
+  it('refuses a currency count that is not a whole number of at least 1', () => {
+    expect(() => planBudget({ ...defaults, currencies: 0 })).toThrow(
+      /currencies must be a whole number of at least 1/,
+    );
+  });
+});

@@ -291,6 +291,24 @@ async function dispatch(argv: string[], env: Record<string, string | undefined>,
       } catch (e) {
         usage((e as Error).message);
       }
+      // Live CoinGecko: the deploy planner's call budget, every currency counted (the simulator and
+      // saved responses have none).
+      if (source.kind === 'live') {
+        const { planBudget } = await import('../../../infra/planner.js');
+        try {
+          const budget = planBudget({
+            plan: config.coingecko.plan,
+            coinLimit: config.coinLimit,
+            perPage: config.perPage,
+            schedule,
+            cadenceMinutes: config.cadenceMinutes,
+            currencies: config.vsCurrencies.length,
+          });
+          if (budget.warning) io.err(`warning: ${budget.warning}`);
+        } catch (e) {
+          usage((e as Error).message);
+        }
+      }
       const dashboardPort = parsePort(values.port);
       const controller = new AbortController();
       const release = (io.onStop ?? processStop(io))(() => controller.abort());
