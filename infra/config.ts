@@ -16,6 +16,8 @@ export const DEFAULTS = {
   coingeckoPlan: 'demo',
   coingeckoApiKey: '',
   vsCurrency: 'usd',
+  /** Empty: the one `vsCurrency`. Otherwise one run (one Scheduler job) per currency and slot. */
+  vsCurrencies: [] as readonly string[],
   coinLimit: 250,
   perPage: 250,
   schedule: '*/15 * * * *',
@@ -47,7 +49,9 @@ export type RawConfig = {
     ? number
     : (typeof DEFAULTS)[K] extends boolean
       ? boolean
-      : string;
+      : (typeof DEFAULTS)[K] extends readonly string[]
+        ? readonly string[]
+        : string;
 } & { project: string; stack: string };
 
 /** The validated configuration every component receives a slice of. */
@@ -64,7 +68,10 @@ export interface InfraConfig {
     /** Present exactly when the plan needs a key; a Pulumi secret. */
     apiKey: pulumi.Output<string> | undefined;
   };
+  /** The first of `vsCurrencies` (the functions' default currency). */
   vsCurrency: string;
+  /** Every quote currency, at least one. */
+  vsCurrencies: string[];
   coinLimit: number;
   perPage: number;
   schedule: string;
@@ -113,7 +120,9 @@ export function readRawConfig(): RawConfig {
     stack: pulumi.getStack(),
   };
   for (const [key, fallback] of Object.entries(DEFAULTS)) {
-    if (typeof fallback === 'number') raw[key] = cfg.getNumber(key) ?? fallback;
+    // A list: whatever the stack holds (resolveConfig judges it), e.g. `pulumi config set --path 'vsCurrencies[1]' eur`.
+    if (Array.isArray(fallback)) raw[key] = cfg.getObject<unknown>(key) ?? fallback;
+    else if (typeof fallback === 'number') raw[key] = cfg.getNumber(key) ?? fallback;
     else if (typeof fallback === 'boolean') raw[key] = cfg.getBoolean(key) ?? fallback;
     else raw[key] = cfg.get(key) ?? fallback;
   }
@@ -168,6 +177,7 @@ export function resolveConfig(raw: RawConfig): InfraConfig {
     /^[a-z0-9]{2,10}$/.test(raw.vsCurrency),
     `vsCurrency must be a lower-case currency code such as usd, got '${raw.vsCurrency}'`,
   );
+  const vsCurrencies = currencyList(raw, problems);
   intIn('coinLimit', 1, 20_000);
   intIn('perPage', 1, 250);
   intIn('cadenceMinutes', 1, 1440);
@@ -240,7 +250,8 @@ export function resolveConfig(raw: RawConfig): InfraConfig {
     bqLocation: raw.bqLocation,
     dataset: raw.dataset,
     coingecko: { plan, apiKey: needsKey ? pulumi.secret(raw.coingeckoApiKey) : undefined },
-    vsCurrency: raw.vsCurrency,
+    vsCurrency: vsCurrencies[0]!,
+    vsCurrencies,
     coinLimit: raw.coinLimit,
     perPage: raw.perPage,
     schedule: raw.schedule.trim(),
@@ -269,6 +280,30 @@ export function resolveConfig(raw: RawConfig): InfraConfig {
       : undefined,
     functionsBundleDir: blank(raw.functionsBundleDir) ? undefined : raw.functionsBundleDir,
   };
+}
+
+/**
+ * `vsCurrencies` when set (codes, no repeats), else `[vsCurrency]`. A `vsCurrency` changed from its
+ * default must be in the list: the old key is never silently overruled.
+ */
+function currencyList(raw: RawConfig, problems: string[]): string[] {
+  const listed: unknown = raw.vsCurrencies;
+  const codes = Array.isArray(listed) ? (listed as unknown[]) : [];
+  if (!Array.isArray(listed) || codes.some((c) => typeof c !== 'string' || !/^[a-z0-9]{2,10}$/.test(c))) {
+    problems.push(
+      `vsCurrencies must be a list of lower-case currency codes such as [usd, eur], got ${JSON.stringify(listed)}`,
+    );
+    return [raw.vsCurrency];
+  }
+  const list = codes as string[];
+  if (list.length === 0) return [raw.vsCurrency];
+  const repeated = [...new Set(list.filter((c, i) => list.indexOf(c) !== i))];
+  if (repeated.length > 0) problems.push(`vsCurrencies lists ${repeated.join(', ')} twice`);
+  if (raw.vsCurrency !== DEFAULTS.vsCurrency && !list.includes(raw.vsCurrency))
+    problems.push(
+      `vsCurrency '${raw.vsCurrency}' is not in vsCurrencies [${list.join(', ')}]: set one of them, or list it`,
+    );
+  return [...list];
 }
 
 /** The stack's configuration, validated. */

@@ -32,6 +32,7 @@ const budget = planBudget({
   perPage: cfg.perPage,
   schedule: cfg.schedule,
   cadenceMinutes: cfg.cadenceMinutes,
+  currencies: cfg.vsCurrencies.length,
 });
 pulumi.log.info(budget.summary);
 if (budget.warning) pulumi.log.warn(budget.warning);
@@ -109,7 +110,7 @@ const pipeline = new Pipeline(
     apiKey: apiKey && { secret: apiKey.secret, secretId: apiKey.secretId, version: apiKey.versionNumber },
     settings: {
       plan: cfg.coingecko.plan,
-      vsCurrency: cfg.vsCurrency,
+      vsCurrencies: cfg.vsCurrencies,
       coinLimit: cfg.coinLimit,
       perPage: cfg.perPage,
       cadenceMinutes: cfg.cadenceMinutes,
@@ -149,6 +150,7 @@ const scheduler = new Scheduler(
     prefix,
     jobName: `${prefix}-extract`,
     schedule: cfg.schedule,
+    vsCurrencies: cfg.vsCurrencies,
     extractService: pipeline.extractService,
     extractUrl: pipeline.extractUrl,
     extractTimeoutSeconds: cfg.extractTimeoutSeconds,
@@ -204,6 +206,8 @@ export const lookerStudioReportUrl = warehouse.datasetId.apply((dataset) =>
 export const eventsTopic = events.topic.name;
 export const deadLetterSubscription = events.deadLetterSubscription.name;
 export const schedulerJob = scheduler.jobName;
+/** One job per quote currency, in vsCurrencies order (the first is `schedulerJob`). */
+export const schedulerJobs = scheduler.jobNames;
 // Coordinates for tools that check a deployment (ops/cloud-check reads these outputs).
 export const gcpProject = project;
 export { region };

@@ -4,7 +4,8 @@ import { GcsRawStore } from './adapters/gcp/gcs-raw-store.js';
 import { PubSubEventPublisher } from './adapters/gcp/pubsub-publisher.js';
 import { jsonLogger } from './core/logger.js';
 import { systemClock } from './core/ports.js';
-import type { ExtractDeps, ExtractSettings } from './extract/run-extract.js';
+import type { ExtractHandlerSettings } from './extract/http-handler.js';
+import type { ExtractDeps } from './extract/run-extract.js';
 import type { LoadDeps } from './load/run-load.js';
 
 // The Google SDKs are imported when a function first builds its clients, and each function
@@ -17,9 +18,9 @@ function gcpOf(config: PipelineConfig): NonNullable<PipelineConfig['gcp']> {
   return config.gcp;
 }
 
-export function extractSettings(config: PipelineConfig): ExtractSettings {
-  const { vsCurrency, coinLimit, perPage, cadenceMinutes } = config;
-  return { vsCurrency, coinLimit, perPage, cadenceMinutes, secrets: [config.coingecko.apiKey] };
+export function extractSettings(config: PipelineConfig): ExtractHandlerSettings {
+  const { vsCurrency, vsCurrencies, coinLimit, perPage, cadenceMinutes } = config;
+  return { vsCurrency, vsCurrencies, coinLimit, perPage, cadenceMinutes, secrets: [config.coingecko.apiKey] };
 }
 
 /** The lake bucket, with the client's own retries bounded by the invocation's retry budget. */

@@ -45,7 +45,8 @@ export function gcfSourcesCondition(projectNumber: string, region: string): stri
 /** What the functions are configured with: exactly variables of CONFIG_KEYS (functions/src/config.ts). */
 export interface FunctionSettings {
   plan: Plan;
-  vsCurrency: string;
+  /** Every quote currency; the first is the default of a request that names none. */
+  vsCurrencies: string[];
   coinLimit: number;
   perPage: number;
   cadenceMinutes: number;
@@ -94,7 +95,9 @@ export function functionEnvironments(args: {
     EVENTS_TOPIC: args.topic,
     BQ_DATASET: args.dataset,
     BQ_LOCATION: args.bqLocation,
-    VS_CURRENCY: s.vsCurrency,
+    VS_CURRENCY: s.vsCurrencies[0]!,
+    // Which currencies a Scheduler job may ask extract for (each job's body names one).
+    VS_CURRENCIES: s.vsCurrencies.join(','),
     CADENCE_MINUTES: String(s.cadenceMinutes),
     RETRY_BUDGET_SECONDS: String(s.retryBudgetSeconds),
   };

@@ -9,6 +9,11 @@ export interface SchedulerArgs {
   jobName: string;
   /** 5-field unix cron, evaluated in UTC (the slot arithmetic is UTC too). */
   schedule: string;
+  /**
+   * Quote currencies, at least one: one job each, the currency in its body. Separate jobs keep each
+   * currency's run its own: its own retries, its own failure, its own idempotent run id.
+   */
+  vsCurrencies: string[];
   /** The extract function's Cloud Run service (full resource name) and URL. */
   extractService: pulumi.Input<string>;
   extractUrl: pulumi.Input<string>;
@@ -27,8 +32,11 @@ const MAX_ATTEMPT_DEADLINE_SECONDS = 1800;
  */
 export class Scheduler extends pulumi.ComponentResource {
   readonly serviceAccount: gcp.serviceaccount.Account;
+  /** The first currency's job (named `jobName`, as before there were several). */
   readonly job: gcp.cloudscheduler.Job;
+  readonly jobs: gcp.cloudscheduler.Job[];
   readonly jobName: pulumi.Output<string>;
+  readonly jobNames: pulumi.Output<string[]>;
   readonly attemptDeadlineSeconds: number;
 
   constructor(name: string, args: SchedulerArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -60,13 +68,45 @@ export class Scheduler extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    this.job = new gcp.cloudscheduler.Job(
-      `${name}-job`,
+    if (args.vsCurrencies.length === 0) throw new Error('Scheduler needs at least one quote currency');
+    // The first currency keeps the resource and job name a one-currency stack had: no replacement
+    // on upgrade, and `schedulerJob` (cloud-check, runNowCommand) still names a job that exists.
+    this.jobs = args.vsCurrencies.map((vsCurrency, i) =>
+      this.extractJob(
+        i === 0 ? `${name}-job` : `${name}-job-${vsCurrency}`,
+        i === 0 ? args.jobName : `${args.jobName}-${vsCurrency}`,
+        vsCurrency,
+        args,
+        invoker,
+        opts,
+      ),
+    );
+    this.job = this.jobs[0]!;
+    this.jobName = this.job.name;
+    this.jobNames = pulumi.all(this.jobs.map((j) => j.name));
+    this.registerOutputs({
+      jobName: this.jobName,
+      jobNames: this.jobNames,
+      serviceAccount: this.serviceAccount.email,
+    });
+  }
+
+  /** One currency's job: the extract URL with `{"vsCurrency": …}` as the body. */
+  private extractJob(
+    resourceName: string,
+    jobName: string,
+    vsCurrency: string,
+    args: SchedulerArgs,
+    invoker: gcp.cloudrunv2.ServiceIamMember,
+    opts: pulumi.ComponentResourceOptions | undefined,
+  ): gcp.cloudscheduler.Job {
+    return new gcp.cloudscheduler.Job(
+      resourceName,
       {
         project: args.project,
         region: args.region,
-        name: args.jobName,
-        description: 'Starts a crypto pipeline run: CoinGecko -> lake -> events.',
+        name: jobName,
+        description: `Starts a crypto pipeline run in ${vsCurrency}: CoinGecko -> lake -> events.`,
         schedule: args.schedule,
         timeZone: 'Etc/UTC',
         attemptDeadline: `${this.attemptDeadlineSeconds}s`,
@@ -80,13 +120,11 @@ export class Scheduler extends pulumi.ComponentResource {
           uri: args.extractUrl,
           httpMethod: 'POST',
           headers: { 'Content-Type': 'application/json' },
-          body: Buffer.from('{}').toString('base64'),
+          body: Buffer.from(JSON.stringify({ vsCurrency })).toString('base64'),
           oidcToken: { serviceAccountEmail: this.serviceAccount.email, audience: args.extractUrl },
         },
       },
       childOptions(this, opts, { dependsOn: [invoker] }),
     );
-    this.jobName = this.job.name;
-    this.registerOutputs({ jobName: this.jobName, serviceAccount: this.serviceAccount.email });
   }
 }

@@ -37,7 +37,11 @@ describe('Pulumi.yaml', () => {
     expect(Object.keys(project.config).sort()).toEqual(Object.keys(DEFAULTS).sort());
     for (const [key, fallback] of Object.entries(DEFAULTS)) {
       const declared = project.config[key]!;
-      const type = typeof fallback === 'number' ? 'integer' : typeof fallback;
+      const type = Array.isArray(fallback)
+        ? 'array'
+        : typeof fallback === 'number'
+          ? 'integer'
+          : typeof fallback;
       expect([key, declared.type, declared.default]).toEqual([key, type, fallback]);
       expect(declared.description.length).toBeGreaterThan(10);
     }
@@ -145,5 +149,45 @@ describe('resolveConfig', () => {
       stateBucket: 'state',
       passphraseSecret: 'pulumi-config-passphrase',
     });
+  });
+});
+
+describe('quote currencies (vsCurrencies, vsCurrency)', () => {
+  it('vsCurrency alone is a list of one; vsCurrencies lists several, the first the default', () => {
+    expect(resolveConfig(raw())).toMatchObject({ vsCurrency: 'usd', vsCurrencies: ['usd'] });
+    expect(resolveConfig(raw({ vsCurrency: 'eur' }))).toMatchObject({
+      vsCurrency: 'eur',
+      vsCurrencies: ['eur'],
+    });
+    expect(resolveConfig(raw({ vsCurrencies: ['usd', 'eur'] }))).toMatchObject({
+      vsCurrency: 'usd',
+      vsCurrencies: ['usd', 'eur'],
+    });
+    expect(resolveConfig(raw({ vsCurrencies: ['eur', 'gbp'], vsCurrency: 'gbp' })).vsCurrencies).toEqual([
+      'eur',
+      'gbp',
+    ]);
+  });
+
+  it('one error lists every currency problem', () => {
+    const problems = (overrides: Partial<RawConfig>) => {
+      try {
+        resolveConfig(raw(overrides));
+      } catch (e) {
+        return (e as InfraConfigError).problems;
+      }
+      return [];
+    };
+    expect(problems({ vsCurrencies: ['usd', 'usd'], vsCurrency: 'jpy' })).toEqual([
+      'vsCurrencies lists usd twice',
+      "vsCurrency 'jpy' is not in vsCurrencies [usd, usd]: set one of them, or list it",
+    ]);
+    expect(problems({ vsCurrencies: 'usd,eur' as unknown as string[] })).toEqual([
+      'vsCurrencies must be a list of lower-case currency codes such as [usd, eur], got "usd,eur"',
+    ]);
+    expect(problems({ vsCurrencies: ['USD'], coinLimit: 0 })).toEqual([
+      'vsCurrencies must be a list of lower-case currency codes such as [usd, eur], got ["USD"]',
+      'coinLimit must be a whole number from 1 to 20000, got 0',
+    ]);
   });
 });

@@ -23,12 +23,39 @@ export function requestedTime(
   return Number.isNaN(time.getTime()) ? undefined : time;
 }
 
+/** The extract settings, and which currencies a request may ask for (the first is the default). */
+export interface ExtractHandlerSettings extends ExtractSettings {
+  vsCurrencies?: readonly string[];
+}
+
+/**
+ * Which quote currency a request is for: `vsCurrency` in a JSON body or query (each Cloud Scheduler
+ * job names its own), else the configured default. A currency that is not configured is refused:
+ * a typo must not start a run (and fill a lake folder) nobody asked for.
+ */
+export function requestedCurrency(
+  body: unknown,
+  query: Record<string, unknown>,
+  settings: ExtractHandlerSettings,
+): { vsCurrency: string } | { error: string } {
+  const fromBody =
+    typeof body === 'object' && body !== null ? (body as { vsCurrency?: unknown }).vsCurrency : undefined;
+  const raw = fromBody ?? query.vsCurrency;
+  if (raw === undefined || raw === '') return { vsCurrency: settings.vsCurrency };
+  const allowed = settings.vsCurrencies ?? [settings.vsCurrency];
+  if (typeof raw !== 'string' || !allowed.includes(raw))
+    return {
+      error: `vsCurrency must be one of the configured currencies (${allowed.join(', ')}), got ${JSON.stringify(raw)}`,
+    };
+  return { vsCurrency: raw };
+}
+
 /**
  * The `extract` HTTP function. Answers 200 with a JSON summary when the run was extracted, already
  * existed, or failed for good (recorded; retrying cannot help), and 503 when the failure is
  * transient so that Cloud Scheduler's retry policy tries again.
  */
-export function createExtractHandler(settings: ExtractSettings, deps: ExtractDeps): HttpFunction {
+export function createExtractHandler(settings: ExtractHandlerSettings, deps: ExtractDeps): HttpFunction {
   return async (req, res) => {
     const time = requestedTime(req.body, req.query, req.get(SCHEDULE_TIME_HEADER), deps.clock.now());
     if (!time) {
@@ -38,8 +65,13 @@ export function createExtractHandler(settings: ExtractSettings, deps: ExtractDep
       });
       return;
     }
+    const currency = requestedCurrency(req.body, req.query, settings);
+    if ('error' in currency) {
+      res.status(400).json({ status: 'invalid_request', error: currency.error });
+      return;
+    }
     try {
-      res.status(200).json(await runExtract(time, settings, deps));
+      res.status(200).json(await runExtract(time, { ...settings, vsCurrency: currency.vsCurrency }, deps));
     } catch (error) {
       const e = describeError(error);
       res.status(isRetryable(error) ? 503 : 200).json({ status: 'failed', error: e });
