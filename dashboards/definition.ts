@@ -46,6 +46,21 @@ export interface ChartFilters {
   assets: boolean;
   /** Filter rows to the selected UTC date range, on this date column; null: not date-filtered. */
   dateColumn: 'snapshot_date' | 'slot_date' | null;
+  /**
+   * Filter rows to the selected quote currency (on vs_currency). With several currencies
+   * configured, a chart that mixed them would draw a dollar and a euro price as one series.
+   */
+  currency: boolean;
+}
+
+/**
+ * The dashboard's quote-currency control: a single-value drop-down on this column, shared by every
+ * chart whose filters say `currency` (Looker Studio: a drop-down list control on the field of the
+ * same name in each data source; the twin: the currency selector).
+ */
+export interface CurrencyControl {
+  column: 'vs_currency';
+  label: string;
 }
 
 export interface ChartDef {
@@ -79,13 +94,15 @@ export interface PageDef {
 
 export interface DashboardDef {
   title: string;
+  currencyControl: CurrencyControl;
   pages: readonly PageDef[];
 }
 
-const MARKET_FILTERS: ChartFilters = { assets: true, dateColumn: 'snapshot_date' };
+const MARKET_FILTERS: ChartFilters = { assets: true, dateColumn: 'snapshot_date', currency: true };
 
 export const DASHBOARD: DashboardDef = {
   title: 'Crypto market',
+  currencyControl: { column: 'vs_currency', label: 'Quote currency' },
   pages: [
     {
       id: 'market',
@@ -186,7 +203,7 @@ export const DASHBOARD: DashboardDef = {
           view: 'v_top_movers',
           x: { column: 'symbol', format: 'number_compact' },
           measures: [{ column: 'price_change_percentage_24h', label: '24h change', format: 'percent' }],
-          filters: { assets: false, dateColumn: null },
+          filters: { assets: false, dateColumn: null, currency: true },
           orderBy: 'price_change_percentage_24h desc',
           limit: 20,
         },
@@ -207,7 +224,7 @@ export const DASHBOARD: DashboardDef = {
             { column: 'minutes_since_newest_slot', label: 'Age', format: 'minutes' },
             { column: 'runs_loaded', label: 'Runs loaded', format: 'number_compact' },
           ],
-          filters: { assets: false, dateColumn: null },
+          filters: { assets: false, dateColumn: null, currency: true },
           orderBy: 'newest_slot_ts desc',
           limit: 10,
         },
@@ -223,7 +240,7 @@ export const DASHBOARD: DashboardDef = {
             { column: 'records_rejected', label: 'Rejected', format: 'number_compact' },
           ],
           extraColumns: ['status', 'error_code'],
-          filters: { assets: false, dateColumn: 'slot_date' },
+          filters: { assets: false, dateColumn: 'slot_date', currency: true },
           orderBy: 'slot_ts',
           limit: 500,
         },

@@ -60,11 +60,40 @@ function slots(): Date[] {
   );
 }
 
+/** One scheduled slot: a run per configured currency (usd and eur here). */
 async function runSlot(time: Date): Promise<void> {
   h.market.simulator?.setTime(time);
-  await h.twin.extract(time);
+  for (const vsCurrency of h.config.vsCurrencies) await h.twin.extract(time, vsCurrency);
   await h.twin.settle();
 }
+
+/** The price chart's y-axis labels for a few values, as the page formats them. */
+const priceAxisLabels = () =>
+  page.$eval('#chart-market_cap_history .plot', (el) => {
+    const chart = (
+      globalThis as unknown as {
+        echarts: { getInstanceByDom(e: unknown): { getOption(): { yAxis: { axisLabel: unknown }[] } } };
+      }
+    ).echarts.getInstanceByDom(el);
+    const formatter = (chart.getOption().yAxis[0]!.axisLabel as { formatter: (v: number) => string })
+      .formatter;
+    return [formatter(1_234_000_000_000), formatter(5_600_000)];
+  });
+
+/** Newest market cap of the first series in the market cap chart (what the page drew). */
+const newestDrawnCap = () =>
+  page.$eval('#chart-market_cap_history .plot', (el) => {
+    const option = (
+      globalThis as unknown as {
+        echarts: {
+          getInstanceByDom(e: unknown): { getOption(): { series: { data: [unknown, number][] }[] } };
+        };
+      }
+    ).echarts
+      .getInstanceByDom(el)
+      .getOption();
+    return option.series[0]!.data.at(-1)![1];
+  });
 
 const cardState = (id: string) =>
   page.$eval(`#chart-${id}`, (el) => ({
@@ -87,7 +116,7 @@ async function afterRefresh(action: () => Promise<void>): Promise<void> {
 }
 
 beforeAll(async () => {
-  h = await openHarness({ env: { COIN_LIMIT: '30', PER_PAGE: '30' } });
+  h = await openHarness({ env: { COIN_LIMIT: '30', PER_PAGE: '30', VS_CURRENCIES: 'usd,eur' } });
   for (const time of slots()) await runSlot(time);
   server = await startDashboardServer({
     source: openWarehouseSource(h.twin.warehouse),
@@ -196,6 +225,35 @@ describe('the local dashboard in Chromium', () => {
     expect((await cardState('price_history')).series).toHaveLength(5);
     expect((await cardState('daily_candles')).rows).toBe(4);
     expect((await cardState('run_health')).rows).toBe(8);
+  });
+
+  test('the currency selector switches every chart to the other currency, and back', async () => {
+    const options = await page.$$eval('#currency option', (els) => els.map((e) => e.textContent));
+    expect(options).toEqual(['EUR', 'USD']);
+    expect(await page.$eval('#currency', (e) => (e as HTMLElement & { value: string }).value)).toBe('usd');
+    const usdCap = await newestDrawnCap();
+    const usdRuns = (await cardState('run_health')).rows;
+    await afterRefresh(async () => {
+      await page.selectOption('#currency', 'eur');
+    });
+    expect(await page.$eval('body', (b) => (b as HTMLElement).dataset.query)).toMatch(
+      /(^|&)currency=eur(&|$)/,
+    );
+    expect(await priceAxisLabels()).toEqual(['€1.23T', '€5.6M']);
+    // The simulator prices eur at a constant 0.92 usd: the same asset, the same slot, in euros.
+    expect((await newestDrawnCap()) / usdCap).toBeCloseTo(0.92, 6);
+    // Each currency has its own runs; the runs chart shows the selected currency's.
+    expect((await cardState('run_health')).rows).toBe(usdRuns);
+    for (const chart of allCharts())
+      expect({ id: chart.id, state: (await cardState(chart.id)).state }).toEqual({
+        id: chart.id,
+        state: 'ok',
+      });
+    mkdirSync(join(ROOT, '.artifacts'), { recursive: true });
+    await page.screenshot({ path: join(ROOT, '.artifacts', 'dashboard-eur.png'), fullPage: true });
+    await afterRefresh(() => page.click('#reset'));
+    expect(await priceAxisLabels()).toEqual(['$1.23T', '$5.6M']);
+    expect(await newestDrawnCap()).toBe(usdCap);
   });
 
   test('a new slot appears without reloading the page', async () => {

@@ -18,6 +18,7 @@ describe('the dashboard definition', () => {
       ...(chart.seriesBy ? [chart.seriesBy] : []),
       ...(chart.filters.dateColumn ? [chart.filters.dateColumn] : []),
       ...(chart.filters.assets ? ['coin_id'] : []),
+      ...(chart.filters.currency ? ['vs_currency'] : []),
       chart.orderBy.split(' ')[0]!,
     ];
     expect(named.filter((c) => !columns.has(c))).toEqual([]);

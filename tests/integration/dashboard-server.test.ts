@@ -79,7 +79,7 @@ describe('with data', () => {
   test('lists the assets, largest market cap first, and the date span', async () => {
     const meta = JSON.parse((await get('/api/meta')).body) as { assets: { coin_id: string }[] };
     expect(meta.assets.map((a) => a.coin_id)).toEqual(['alpha', 'beta']);
-    expect(meta).toMatchObject({ first_date: daysAgo(1).toISOString().slice(0, 10) });
+    expect(meta).toMatchObject({ first_date: daysAgo(1).toISOString().slice(0, 10), currencies: ['usd'] });
   });
 
   test('holds no lock between requests: another process can open the file for writing', async () => {

@@ -65,3 +65,29 @@ describe('chartQuery', () => {
     expect(sql).toContain('where slot_date >= cast($date_from as date)');
   });
 });
+
+describe('the currency filter', () => {
+  test('parses a currency code and refuses anything else', () => {
+    expect(filters('currency=eur').currency).toBe('eur');
+    expect(filters('currency=').currency).toBeUndefined();
+    expect(() => filters("currency=eur'--")).toThrow(
+      /currency must be a currency code such as usd, got "eur'--"/,
+    );
+  });
+
+  test('every chart filters on vs_currency, as a parameter', () => {
+    const { sql, params } = chartQuery(chart('price_history'), filters('currency=eur&assets=bitcoin'));
+    expect(sql).toContain(' where coin_id in ($asset_0) and vs_currency = $vs_currency order by');
+    expect(params).toEqual({ asset_0: 'bitcoin', vs_currency: 'eur' });
+    for (const c of allCharts()) {
+      expect({ id: c.id, currency: c.filters.currency }).toEqual({ id: c.id, currency: true });
+      expect(chartQuery(c, filters('currency=eur')).params).toMatchObject({ vs_currency: 'eur' });
+    }
+  });
+
+  test('without a currency nothing is filtered (a one-currency warehouse reads as before)', () => {
+    const { sql, params } = chartQuery(chart('top_movers'), filters(''));
+    expect(sql).not.toContain('vs_currency');
+    expect(params).toEqual({});
+  });
+});

@@ -1,12 +1,18 @@
 import type { ChartDef } from '../../../dashboards/definition.js';
 import type { QueryParams } from './data-source.js';
 
-/** What the page asks for: selected assets (CoinGecko ids) and an inclusive UTC date range. */
+/**
+ * What the page asks for: selected assets (CoinGecko ids), an inclusive UTC date range and the
+ * quote currency (none: every currency, as before there were several).
+ */
 export interface ChartFilterValues {
   assets: readonly string[];
   from?: string;
   to?: string;
+  currency?: string;
 }
+
+const CURRENCY = /^[a-z0-9]{2,10}$/;
 
 const COIN_ID = /^[a-z0-9][a-z0-9._-]{0,127}$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -17,7 +23,7 @@ export class BadFilterError extends Error {
   override readonly name = 'BadFilterError';
 }
 
-/** Parses and checks the filter query string (`assets=a,b&from=YYYY-MM-DD&to=YYYY-MM-DD`). */
+/** Parses and checks the filter query string (`assets=a,b&from=YYYY-MM-DD&to=YYYY-MM-DD&currency=usd`). */
 export function parseFilters(search: URLSearchParams): ChartFilterValues {
   const assets = (search.get('assets') ?? '')
     .split(',')
@@ -36,7 +42,10 @@ export function parseFilters(search: URLSearchParams): ChartFilterValues {
   const from = date('from');
   const to = date('to');
   if (from !== undefined && to !== undefined && from > to) throw new BadFilterError('from is after to');
-  return { assets, from, to };
+  const currency = search.get('currency') || undefined;
+  if (currency !== undefined && !CURRENCY.test(currency))
+    throw new BadFilterError(`currency must be a currency code such as usd, got ${JSON.stringify(currency)}`);
+  return { assets, from, to, currency };
 }
 
 /** The columns a chart needs from its view, each once. */
@@ -69,6 +78,10 @@ export function chartQuery(
       return `$asset_${i}`;
     });
     where.push(`coin_id in (${names.join(', ')})`);
+  }
+  if (chart.filters.currency && filters.currency !== undefined) {
+    params.vs_currency = filters.currency;
+    where.push('vs_currency = $vs_currency');
   }
   const dateColumn = chart.filters.dateColumn;
   if (dateColumn && filters.from) {

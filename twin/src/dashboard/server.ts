@@ -41,7 +41,7 @@ export interface DashboardServerOptions {
   source: DashboardDataSource;
   /** 0 picks a free port. */
   port: number;
-  /** Quote currency of the warehouse, for currency formats. */
+  /** The default quote currency (the first configured): selected first when the warehouse has it. */
   vsCurrency: string;
   dashboard?: DashboardDef;
 }
@@ -61,6 +61,8 @@ const ASSETS_SQL = `
   group by f.coin_id
   order by market_cap desc nulls last, f.coin_id
   limit 250`;
+/** The quote currencies loaded, for the currency selector. */
+const CURRENCIES_SQL = `select distinct vs_currency from fact_market_snapshot order by vs_currency`;
 const DATES_SQL = `
   select cast(min(snapshot_date) as varchar) as first_date, cast(max(snapshot_date) as varchar) as last_date,
          max(slot_ts) as newest_slot_ts
@@ -68,7 +70,7 @@ const DATES_SQL = `
 
 /**
  * The local dashboard: serves the page on 127.0.0.1 only, and one JSON endpoint per chart of the
- * definition (`/api/charts/<id>?assets=a,b&from=YYYY-MM-DD&to=YYYY-MM-DD`) that reads the chart's
+ * definition (`/api/charts/<id>?assets=a,b&from=YYYY-MM-DD&to=YYYY-MM-DD&currency=usd`) that reads the chart's
  * view through the data source.
  */
 export async function startDashboardServer(options: DashboardServerOptions): Promise<DashboardServer> {
@@ -95,7 +97,8 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
       if (url.pathname === '/api/meta') {
         const [dates] = await options.source.query(DATES_SQL);
         const assets = await options.source.query(ASSETS_SQL);
-        return send(res, 200, { ...dates, assets });
+        const currencies = (await options.source.query(CURRENCIES_SQL)).map((r) => String(r.vs_currency));
+        return send(res, 200, { ...dates, assets, currencies });
       }
       const match = /^\/api\/charts\/([a-z0-9_]+)$/.exec(url.pathname);
       const chart = match ? charts.get(match[1]!) : undefined;

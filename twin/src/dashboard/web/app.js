@@ -1,5 +1,5 @@
 // The local dashboard page: draws every chart of the definition (GET /api/dashboard) from its JSON
-// endpoint, applies the asset and date filters, and polls so charts move as slots arrive, without
+// endpoint, applies the currency, asset and date filters, and polls so charts move as slots arrive, without
 // reloading the page. `?refresh=MS` sets the polling interval (default 5 s).
 import { chartOption, seriesNames } from './charts.js';
 import { formatValue, utcDate, utcDateTime } from './format.js';
@@ -51,7 +51,28 @@ function layout(dashboard) {
   addEventListener('resize', () => state.plots.forEach((p) => p.resize()));
 }
 
+/** The configured default currency when the warehouse has it, else the first it has. */
+function defaultCurrency(currencies) {
+  const preferred = state.dashboard.vsCurrency;
+  return currencies.includes(preferred) ? preferred : (currencies[0] ?? preferred);
+}
+
+/** One option per loaded currency; the choice survives refreshes while it still has data. */
+function fillCurrencies(currencies) {
+  const select = $('currency');
+  const previous = select.value;
+  const chosen = currencies.includes(previous) ? previous : defaultCurrency(currencies);
+  const same = [...select.options].map((o) => o.value).join() === currencies.join();
+  if (!same) select.replaceChildren(...currencies.map((c) => el('option', { value: c }, [c.toUpperCase()])));
+  select.value = chosen;
+  select.disabled = currencies.length < 2;
+}
+
+/** The selected quote currency (the default before anything is loaded). */
+const selectedCurrency = () => $('currency').value || state.dashboard.vsCurrency;
+
 function fillFilters(meta) {
+  fillCurrencies(meta.currencies ?? []);
   const select = $('assets');
   const previous = new Set([...select.selectedOptions].map((o) => o.value));
   select.replaceChildren(
@@ -72,6 +93,7 @@ function fillFilters(meta) {
 
 function filterQuery() {
   const q = new URLSearchParams();
+  q.set('currency', selectedCurrency());
   const assets = [...$('assets').selectedOptions].map((o) => o.value);
   if (assets.length > 0) q.set('assets', assets.join(','));
   if ($('from').value) q.set('from', $('from').value);
@@ -147,7 +169,7 @@ async function refresh() {
     state.meta = await getJson('/api/meta');
     fillFilters(state.meta);
     const query = filterQuery();
-    const currency = state.dashboard.vsCurrency;
+    const currency = selectedCurrency();
     const charts = state.dashboard.pages.flatMap((p) => p.charts);
     await Promise.all(charts.map((chart) => refreshChart(chart, query, currency)));
     const newest = state.meta.newest_slot_ts ? utcDateTime(state.meta.newest_slot_ts) : 'nothing loaded yet';
@@ -175,6 +197,7 @@ async function start() {
   $('filters').addEventListener('change', () => refresh());
   $('reset').addEventListener('click', () => {
     for (const o of $('assets').options) o.selected = o.index < DEFAULT_ASSETS;
+    $('currency').value = defaultCurrency(state.meta?.currencies ?? []);
     $('from').value = '';
     $('to').value = '';
     refresh();
