@@ -79,3 +79,26 @@ describe('two quote currencies', () => {
     expect(row!.ratio).toBeCloseTo(0.92, 6);
   }, 60_000);
 });
+
+describe('status per currency', () => {
+  it('status --json has each currency freshness and rows; the text names them', async () => {
+    const json = await cli(['status', '--json']);
+    expect(json.code).toBe(0);
+    const status = JSON.parse(json.out.join('\n')) as { currencies: Record<string, unknown>[] };
+    expect(status.currencies).toEqual([
+      {
+        vsCurrency: 'eur',
+        newestLoadedSlot: expect.any(String),
+        ageSeconds: expect.any(Number),
+        runsLoaded: 2,
+        runsFailed: 0,
+        factRows: 120,
+      },
+      expect.objectContaining({ vsCurrency: 'usd', runsLoaded: 2, factRows: 120 }),
+    ]);
+    const text = await cli(['status']);
+    expect(text.out.join('\n')).toMatch(
+      /^currencies: eur newest .* ago\), 2 run\(s\) loaded, 0 failed, 120 fact rows; usd newest .*, 120 fact rows$/m,
+    );
+  }, 30_000);
+});

@@ -74,6 +74,7 @@ export async function statusCommand(dataDir: string, options: ReadOptions): Prom
              max(slot_ts) filter (where status = 'loaded') as newest
       from ops_run`);
     const newest = summary?.newest instanceof Date ? summary.newest : null;
+    const currencies = await perCurrency(warehouse, now);
     const gaps = await gapsInWarehouse(warehouse, dataDir, now);
     const status = {
       dataDir,
@@ -84,6 +85,7 @@ export async function statusCommand(dataDir: string, options: ReadOptions): Prom
         ageSeconds: newest ? Math.round((now.getTime() - newest.getTime()) / 1000) : null,
       },
       runs: { loaded: Number(summary?.loaded ?? 0), failed: Number(summary?.failed ?? 0) },
+      currencies,
       gaps,
       events: {
         pending: await countFiles(join(paths.pubsub, 'pending')),
@@ -104,6 +106,9 @@ export async function statusCommand(dataDir: string, options: ReadOptions): Prom
         : 'freshness: nothing loaded yet',
     );
     out(`runs: ${status.runs.loaded} loaded, ${status.runs.failed} failed`);
+    // One currency says nothing the lines above do not; several each get their own freshness.
+    if (currencies.length > 1)
+      out(`currencies: ${currencies.map((c) => describeCurrency(c, now)).join('; ')}`);
     out(`gaps: ${describeGaps(gaps)}`);
     const { pending, deadLettered } = status.events;
     out(
@@ -116,6 +121,54 @@ export async function statusCommand(dataDir: string, options: ReadOptions): Prom
     out(table(recentRuns));
     return 0;
   });
+}
+
+/** One quote currency's freshness and volume (`status --json` under `currencies`). */
+export interface CurrencyStatus {
+  vsCurrency: string;
+  newestLoadedSlot: Date | null;
+  ageSeconds: number | null;
+  runsLoaded: number;
+  runsFailed: number;
+  factRows: number;
+}
+
+/** Per currency, from the run table (small) and the fact's row count by currency: one pass each. */
+async function perCurrency(
+  warehouse: { query(sql: string): Promise<Record<string, unknown>[]> },
+  now: Date,
+): Promise<CurrencyStatus[]> {
+  const rows = await warehouse.query(`
+    with runs as (
+      select vs_currency,
+             max(slot_ts) filter (where status = 'loaded') as newest,
+             count(*) filter (where status = 'loaded') as loaded,
+             count(*) filter (where status = 'failed') as failed
+      from ops_run group by vs_currency
+    ), facts as (
+      select vs_currency, count(*) as fact_rows from fact_market_snapshot group by vs_currency
+    )
+    select r.vs_currency, r.newest, r.loaded, r.failed, coalesce(f.fact_rows, 0) as fact_rows
+    from runs as r left join facts as f on f.vs_currency = r.vs_currency
+    order by r.vs_currency`);
+  return rows.map((r) => {
+    const newest = r.newest instanceof Date ? r.newest : null;
+    return {
+      vsCurrency: String(r.vs_currency),
+      newestLoadedSlot: newest,
+      ageSeconds: newest ? Math.round((now.getTime() - newest.getTime()) / 1000) : null,
+      runsLoaded: Number(r.loaded),
+      runsFailed: Number(r.failed),
+      factRows: Number(r.fact_rows),
+    };
+  });
+}
+
+function describeCurrency(c: CurrencyStatus, now: Date): string {
+  const fresh = c.newestLoadedSlot
+    ? `newest ${c.newestLoadedSlot.toISOString()} (${age(c.newestLoadedSlot, now)} ago)`
+    : 'nothing loaded';
+  return `${c.vsCurrency} ${fresh}, ${c.runsLoaded} run(s) loaded, ${c.runsFailed} failed, ${c.factRows} fact rows`;
 }
 
 function describeGaps(gaps: Gaps | null): string {
