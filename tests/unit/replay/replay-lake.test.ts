@@ -11,6 +11,8 @@ import {
   type ReplayStep,
 } from '../../../twin/src/replay/replay-lake.js';
 import { replayProgressPrinter } from '../../../twin/src/replay/replay-progress.js';
+import { twinDelivery } from '../../../twin/src/replay/twin-delivery.js';
+import type { LoadSummary } from '../../../functions/src/load/run-load.js';
 
 /** A lake of `slots` raw objects held in memory (generation "7" each). */
 function memoryLake(slots: string[]): ReplayLakeReader {
@@ -146,5 +148,69 @@ describe('progress', () => {
     expect(written).toContain('\r\x1b[2Krun2: FAILED: boom\n');
     expect(written).toContain('[########################] 2/2 run2');
     expect(written.endsWith('\n')).toBe(true);
+  });
+});
+
+describe('twinDelivery', () => {
+  const event = {
+    schemaVersion: 1,
+    kind: 'raw_snapshot',
+    runId: 'coingecko_usd_20261121T050000Z',
+    source: 'coingecko',
+    vsCurrency: 'usd',
+    slot: '2026-11-21T05:00:00.000Z',
+    bucket: 'b',
+    object: 'o',
+    generation: '1',
+    recordCount: 1,
+  } as const;
+
+  /** A twin whose bus acknowledges with `load`, or dead-letters when there is none. */
+  function fakeTwin(load: Partial<LoadSummary> | undefined, earlier: LoadSummary[] = []) {
+    const loads: LoadSummary[] = [...earlier];
+    const twin = {
+      loads,
+      bus: {
+        publish: async () => {
+          if (load) loads.push({ ...baseLoad, ...load });
+          return 'msg-2';
+        },
+        deadLetters: async () => [
+          { envelope: { message: { messageId: 'msg-1' } }, lastError: 'an older one' },
+          { envelope: { message: { messageId: 'msg-2' } }, lastError: 'warehouse is locked' },
+        ],
+      },
+      settle: async () => undefined,
+    };
+    return twin as unknown as Parameters<typeof twinDelivery>[0];
+  }
+  const baseLoad: LoadSummary = {
+    status: 'loaded',
+    runId: event.runId,
+    recordsIn: 1,
+    factRowsInserted: 1,
+    rejected: 0,
+    duplicates: 0,
+    assetVersionsInserted: 0,
+    durationMs: 1,
+  };
+
+  it("reports this delivery's load, not an earlier one of the same run", async () => {
+    const outcome = await twinDelivery(fakeTwin({ status: 'already_loaded' }, [baseLoad])).deliver(event);
+    expect(outcome).toEqual({ status: 'already_loaded' });
+  });
+
+  it('a rejected load is a failure with its reason', async () => {
+    const outcome = await twinDelivery(
+      fakeTwin({ status: 'rejected', error: { code: 'raw_object_malformed', message: 'not JSON' } }),
+    ).deliver(event);
+    expect(outcome).toEqual({ status: 'failed', reason: 'not JSON' });
+  });
+
+  it("a dead-lettered event is a failure with the dead letter's last error", async () => {
+    expect(await twinDelivery(fakeTwin(undefined)).deliver(event)).toEqual({
+      status: 'failed',
+      reason: 'dead-lettered: warehouse is locked',
+    });
   });
 });

@@ -34,7 +34,8 @@ commands:
 
 options:
   --source live|simulator|replay:DIR  market data: CoinGecko (live), the built-in simulator
-                                      (default: offline), or saved responses in DIR
+                                      (default: offline), or saved HTTP responses in DIR
+                                      (a market source; to reload the lake, use the replay command)
   --slot ISO                          the scheduled time to run for (default: now)
   --from DATE, --to DATE              replay: first and last UTC day (dt= partition), inclusive
   --schedule CRON                     unix-cron, UTC (default: every cadence, "*/15 * * * *")
