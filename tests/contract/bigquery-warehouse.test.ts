@@ -163,6 +163,7 @@ function batch(loadedAt = START): StarBatch {
     ],
     rejected: [],
     counts: { recordsIn: 3, rejected: 1, duplicates: 1 },
+    expectedRecords: 3,
     loadStartedAt: loadedAt,
   };
 }
