@@ -116,8 +116,18 @@ describe('quality checks in both engines', () => {
   });
 
   test('fewer coins than COIN_LIMIT is a warning', async () => {
-    const rows = await checkBoth({ ...pageBatch(SLOT, [coin('bitcoin')]), expectedRecords: 100 });
+    // Updated after the slot began (the run fetched later in its slot): fresh.
+    const later = new Date(SLOT.getTime() + 90_000).toISOString();
+    const rows = await checkBoth({
+      ...pageBatch(SLOT, [coin('bitcoin', { last_updated: later })]),
+      expectedRecords: 100,
+    });
     expect(failures(rows)).toEqual({ record_count: ['warning', 1, '1 of 100 expected coin(s) loaded'] });
+    expect(rows.find((r) => r.check_name === 'freshness')).toMatchObject({
+      status: 'pass',
+      observed: -90,
+      message: 'median last_updated 90 s after the slot start (bound 3600 s)',
+    });
   });
 
   test('fact rows without their dimension rows are errors', async () => {

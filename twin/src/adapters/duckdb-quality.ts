@@ -109,6 +109,8 @@ checked as (
     coalesce(m.median_age > s.freshness_max_seconds, false),
     case
       when m.median_age is null then 'no last_updated to measure'
+      when m.median_age < 0 then concat('median last_updated ', cast(cast(round(-m.median_age) as bigint) as string),
+        ' s after the slot start (bound ', cast(s.freshness_max_seconds as string), ' s)')
       else concat('median last_updated ', cast(cast(round(m.median_age) as bigint) as string),
         ' s before the slot (bound ', cast(s.freshness_max_seconds as string), ' s)')
     end
