@@ -1,5 +1,6 @@
 import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
+import { QUALITY_CHECK_FAILED } from '../../functions/src/quality/log-failures.js';
 import { childOptions, TYPE } from './common.js';
 import { PROPAGATION_SECONDS, propagationWait } from './propagation.js';
 
@@ -18,15 +19,20 @@ export interface MonitoringArgs {
 }
 
 /**
- * Three alerts, none needing a BigQuery query (which would cost money every few minutes):
+ * Five alerts, none needing a BigQuery query (which would cost money every few minutes):
  * - function errors: a log-based metric counting ERROR (and worse) entries of either function;
  * - dead-letter backlog: any message waiting in the dead-letter subscription;
  * - freshness: no push to load acknowledged (a run loaded, or terminally recorded) for
  *   `freshnessAlertMinutes`. Terminal failures are acknowledged too, but they also log errors, so
- *   the errors alert covers them.
+ *   the errors alert covers them;
+ * - data quality: log-based metrics counting the entries load writes per failed quality check
+ *   (functions/src/quality/log-failures.ts), labelled by check; an integrity error alerts at once,
+ *   warnings (suspicious source data, common in CoinGecko's own numbers) only when they persist.
  */
 export class Monitoring extends pulumi.ComponentResource {
   readonly errorMetric: gcp.logging.Metric;
+  readonly qualityErrorMetric: gcp.logging.Metric;
+  readonly qualityWarningMetric: gcp.logging.Metric;
   readonly policies: gcp.monitoring.AlertPolicy[];
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -67,6 +73,38 @@ export class Monitoring extends pulumi.ComponentResource {
         after: [this.errorMetric],
         seconds: PROPAGATION_SECONDS.logMetric,
         triggers: { metric: this.errorMetric.name },
+      },
+      this,
+    );
+
+    // Quality failures, by severity: one entry per failed check of a load, `code` marks them.
+    const qualityMetric = (suffix: string, severity: 'ERROR' | 'WARNING', what: string) =>
+      new gcp.logging.Metric(
+        `${name}-${suffix}`,
+        {
+          project: args.project,
+          name: `${args.prefix}-${suffix}`,
+          description: `Data-quality checks failed with severity ${what} (one per check and run).`,
+          filter: pulumi.interpolate`resource.type="cloud_run_revision" AND resource.labels.service_name=(${services}) AND jsonPayload.code="${QUALITY_CHECK_FAILED}" AND severity=${severity}`,
+          labelExtractors: { check_name: 'EXTRACT(jsonPayload.checkName)' },
+          metricDescriptor: {
+            metricKind: 'DELTA',
+            valueType: 'INT64',
+            unit: '1',
+            labels: [{ key: 'check_name', valueType: 'STRING', description: 'The failed check.' }],
+          },
+        },
+        childOptions(this, opts),
+      );
+    this.qualityErrorMetric = qualityMetric('quality-errors', 'ERROR', 'error (integrity broken)');
+    this.qualityWarningMetric = qualityMetric('quality-warnings', 'WARNING', 'warning (suspicious data)');
+    // Its own wait, so that adding it to a deployed stack leaves the first metric's wait alone.
+    const qualityMetricsReady = propagationWait(
+      `${name}-propagation-of-quality-metrics`,
+      {
+        after: [this.qualityErrorMetric, this.qualityWarningMetric],
+        seconds: PROPAGATION_SECONDS.logMetric,
+        triggers: { errors: this.qualityErrorMetric.name, warnings: this.qualityWarningMetric.name },
       },
       this,
     );
@@ -122,6 +160,74 @@ export class Monitoring extends pulumi.ComponentResource {
         },
         { dependsOn: [metricReady] },
       ),
+      policy(
+        'quality-errors-alert',
+        {
+          displayName: `crypto pipeline (${args.prefix}): data-quality errors`,
+          severity: 'ERROR',
+          documentation: {
+            mimeType: 'text/markdown',
+            content:
+              'A load broke an integrity check (grain, keys, or a fact row without its dimension row): the star ' +
+              'schema can no longer be trusted for that run. The load logged one entry per failed check with ' +
+              'runId, checkName, observed and expected; the rows are in ops_quality_check.',
+          },
+          conditions: [
+            {
+              displayName: 'failed quality checks of severity error',
+              conditionThreshold: {
+                filter: pulumi.interpolate`metric.type="logging.googleapis.com/user/${this.qualityErrorMetric.name}" AND resource.type="cloud_run_revision"`,
+                comparison: 'COMPARISON_GT',
+                thresholdValue: 0,
+                duration: '0s',
+                aggregations: [
+                  {
+                    alignmentPeriod: '300s',
+                    perSeriesAligner: 'ALIGN_SUM',
+                    crossSeriesReducer: 'REDUCE_SUM',
+                  },
+                ],
+                trigger: { count: 1 },
+              },
+            },
+          ],
+        },
+        { dependsOn: [qualityMetricsReady] },
+      ),
+      policy(
+        'quality-warnings-alert',
+        {
+          displayName: `crypto pipeline (${args.prefix}): data-quality warnings for an hour`,
+          severity: 'WARNING',
+          documentation: {
+            mimeType: 'text/markdown',
+            content:
+              'Loads have logged quality warnings (stale or contradictory source data, fewer coins than ' +
+              'COIN_LIMIT, an empty response, rejected records) in every half hour for an hour. See ' +
+              'ops_quality_check or `status` for the messages.',
+          },
+          conditions: [
+            {
+              displayName: 'failed quality checks of severity warning, persisting',
+              conditionThreshold: {
+                filter: pulumi.interpolate`metric.type="logging.googleapis.com/user/${this.qualityWarningMetric.name}" AND resource.type="cloud_run_revision"`,
+                comparison: 'COMPARISON_GT',
+                thresholdValue: 0,
+                duration: '3600s',
+                aggregations: [
+                  {
+                    alignmentPeriod: '1800s',
+                    perSeriesAligner: 'ALIGN_SUM',
+                    crossSeriesReducer: 'REDUCE_SUM',
+                  },
+                ],
+                trigger: { count: 1 },
+              },
+            },
+          ],
+        },
+        { dependsOn: [qualityMetricsReady] },
+      ),
       policy('dead-letter-alert', {
         displayName: `crypto pipeline (${args.prefix}): dead-lettered events`,
         severity: 'ERROR',
@@ -167,6 +273,11 @@ export class Monitoring extends pulumi.ComponentResource {
         ],
       }),
     ];
-    this.registerOutputs({ errorMetric: this.errorMetric.name, policies: this.policies.map((p) => p.name) });
+    this.registerOutputs({
+      errorMetric: this.errorMetric.name,
+      qualityErrorMetric: this.qualityErrorMetric.name,
+      qualityWarningMetric: this.qualityWarningMetric.name,
+      policies: this.policies.map((p) => p.name),
+    });
   }
 }

@@ -14,11 +14,13 @@ import {
   dimDate,
   factMarketSnapshot,
   MARKET_NUMBER_FIELDS,
+  opsQualityCheck,
   opsRejectedRecord,
   opsRun,
   TABLES,
   type FactRow,
   type RunRow,
+  type TableDef,
 } from '../../functions/src/schema/tables.js';
 import { FakeGcpServer, googleError, parseMultipart } from '../support/fake-gcp-server.js';
 import { FakeBigQuery, jobIdOf, jobResourceOf, type FakeJob, type QueryResult } from './fake-bigquery.js';
@@ -163,21 +165,36 @@ function batch(loadedAt = START): StarBatch {
     ],
     rejected: [],
     counts: { recordsIn: 3, rejected: 1, duplicates: 1 },
+    expectedRecords: 3,
     loadStartedAt: loadedAt,
   };
 }
 
-const RUN_FIELDS = opsRun.columns.map((c) => ({
-  name: c.name,
-  type: {
-    STRING: 'STRING',
-    INT64: 'INTEGER',
-    FLOAT64: 'FLOAT',
-    BOOL: 'BOOLEAN',
-    DATE: 'DATE',
-    TIMESTAMP: 'TIMESTAMP',
-  }[c.type],
-}));
+const apiFields = (table: TableDef) =>
+  table.columns.map((c) => ({
+    name: c.name,
+    type: {
+      STRING: 'STRING',
+      INT64: 'INTEGER',
+      FLOAT64: 'FLOAT',
+      BOOL: 'BOOLEAN',
+      DATE: 'DATE',
+      TIMESTAMP: 'TIMESTAMP',
+    }[c.type],
+  }));
+/** One failed check, as the quality job's last statement returns it. */
+const QUALITY_ROW: (string | null)[] = [
+  RUN_ID,
+  'record_count',
+  'warning',
+  'fail',
+  '2',
+  '3',
+  '2 of 3 expected coin(s) loaded',
+  String(START.getTime() * 1000 + 9_000_000),
+];
+
+const RUN_FIELDS = apiFields(opsRun);
 const micros = (d: Date) => String(d.getTime() * 1000);
 const LOADED_RUN_ROW: (string | null)[] = opsRun.columns.map((c) => {
   const values: Record<string, string | null> = {
@@ -213,6 +230,7 @@ function defaultResults(job: FakeJob): QueryResult {
     };
   }
   if (job.id.startsWith('get_run_')) return { fields: RUN_FIELDS, rows: [LOADED_RUN_ROW] };
+  if (job.id.startsWith('quality_')) return { fields: apiFields(opsQualityCheck), rows: [QUALITY_ROW] };
   return { fields: [], rows: [] };
 }
 
@@ -369,7 +387,46 @@ describe('BigQueryWarehouse.loadBatch: the REST calls', () => {
 
     // Loads first, then the merge, then the read of the run record.
     const order = server.requests.filter((r) => r.method === 'POST').map((r) => jobIdOf(r)!.split('_')[0]);
-    expect(order).toEqual(['load', 'load', 'load', 'load', 'merge', 'get']);
+    expect(order).toEqual(['load', 'load', 'load', 'load', 'merge', 'get', 'quality']);
+  });
+
+  it('then runs the quality checks as one deterministic query job and returns their rows', async () => {
+    const outcome = await warehouse().loadBatch(batch());
+
+    const quality = server.requests.filter((r) => r.method === 'POST' && jobIdOf(r)!.startsWith('quality_'));
+    expect(quality).toHaveLength(1);
+    expect(jobIdOf(quality[0]!)).toMatch(new RegExp(`^quality_${RUN_ID}_[0-9a-f]+$`));
+    const query = (jobResourceOf(quality[0]!) as { configuration: { query: Record<string, unknown> } })
+      .configuration.query;
+    expect(query.query).toContain('merge `test`.`market`.ops_quality_check');
+    expect(query.query).not.toContain('{{');
+    const params = query.queryParameters as { name: string; parameterValue: { value?: string } }[];
+    expect(Object.fromEntries(params.map((p) => [p.name, p.parameterValue.value]))).toEqual({
+      run_id: RUN_ID,
+      snapshot_date: '2026-11-21',
+      expected_records: '3',
+      records_in: '3',
+      records_rejected: '1',
+      freshness_max_seconds: '3600',
+    });
+    expect(outcome.qualityChecks).toEqual([
+      {
+        run_id: RUN_ID,
+        check_name: 'record_count',
+        severity: 'warning',
+        status: 'fail',
+        observed: 2,
+        expected: 3,
+        message: '2 of 3 expected coin(s) loaded',
+        checked_at: new Date(START.getTime() + 9000),
+      },
+    ]);
+
+    // A duplicate delivery meets the same job id (409) and reads the rows that job recorded.
+    const again = await warehouse().loadBatch(batch());
+    const ids = server.requests.filter((r) => r.method === 'POST' && jobIdOf(r)!.startsWith('quality_'));
+    expect(new Set(ids.map((r) => jobIdOf(r)))).toEqual(new Set([jobIdOf(quality[0]!)]));
+    expect(again.qualityChecks).toEqual(outcome.qualityChecks);
   });
 
   it('polls jobs.get with the location until a running job is DONE', async () => {
@@ -768,7 +825,13 @@ describe('BigQueryWarehouse.ensureSchema', () => {
     const error = await rejection(warehouse().ensureSchema());
 
     expect(error).toMatchObject({ code: 'bigquery_tables_missing', retryable: false });
-    expect(error.details.missing).toEqual(['dim_asset', 'dim_date', 'ops_run', 'ops_rejected_record']);
+    expect(error.details.missing).toEqual([
+      'dim_asset',
+      'dim_date',
+      'ops_run',
+      'ops_rejected_record',
+      'ops_quality_check',
+    ]);
   });
 
   it('a missing dataset is terminal', async () => {

@@ -98,9 +98,25 @@ describe('2. the alert on the log-based metric waits until Monitoring knows the 
     for (const policy of onMetric) expect(sleepsBetween(policy, metric, 180)).toHaveLength(1);
   });
 
+  it.each([
+    ['-quality-errors', 'monitoring-quality-errors-alert'],
+    ['-quality-warnings', 'monitoring-quality-warnings-alert'],
+  ])('creates the alert on metric %s after a sleep of at least 180 s that follows it', (suffix, alert) => {
+    const metric = one(r, 'Metric', suffix);
+    const userMetric = `logging.googleapis.com/user/${metric.inputs.name as string}`;
+    const onMetric = ofType(r, 'AlertPolicy').filter((p) => JSON.stringify(p.inputs).includes(userMetric));
+    expect(onMetric.map((p) => p.name)).toEqual([alert]);
+    for (const policy of onMetric) expect(sleepsBetween(policy, metric, 180)).toHaveLength(1);
+  });
+
   it('waits again when the metric is replaced (the sleep is triggered by its name)', () => {
     const sleep = one(r, 'Sleep', 'metric-propagation');
     expect(sleep.inputs.triggers).toEqual({ metric: 'crypto-dev-function-errors' });
+    const quality = one(r, 'Sleep', 'propagation-of-quality-metrics');
+    expect(quality.inputs.triggers).toEqual({
+      errors: 'crypto-dev-quality-errors',
+      warnings: 'crypto-dev-quality-warnings',
+    });
   });
 });
 

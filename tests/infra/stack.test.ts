@@ -345,7 +345,7 @@ describe('wiring', () => {
 
   it('alerts on function errors, dead letters and stale data, by e-mail', () => {
     const policies = ofType(r, 'AlertPolicy');
-    expect(policies).toHaveLength(3);
+    expect(policies).toHaveLength(5);
     const filters = policies.map((p) => JSON.stringify(p.inputs.conditions));
     expect(
       filters.find((f) => f.includes('logging.googleapis.com/user/crypto-dev-function-errors')),
@@ -364,6 +364,34 @@ describe('wiring', () => {
     const channel = one(r, 'NotificationChannel', 'monitoring-email');
     expect(policies.every((p) => (p.inputs.notificationChannels as string[]).length === 1)).toBe(true);
     expect(channel.inputs.labels).toEqual({ email_address: 'oncall@example.com' });
+  });
+
+  it('counts failed quality checks from the load log by severity and check, and alerts on them', () => {
+    const service = '("crypto-dev-extract" OR "crypto-dev-load")';
+    for (const [suffix, severity] of [
+      ['quality-errors', 'ERROR'],
+      ['quality-warnings', 'WARNING'],
+    ] as const) {
+      const metric = one(r, 'Metric', `monitoring-${suffix}`);
+      expect(metric.inputs.name).toBe(`crypto-dev-${suffix}`);
+      expect(metric.inputs.filter).toBe(
+        `resource.type="cloud_run_revision" AND resource.labels.service_name=${service} AND jsonPayload.code="quality_check_failed" AND severity=${severity}`,
+      );
+      expect(metric.inputs.labelExtractors).toEqual({ check_name: 'EXTRACT(jsonPayload.checkName)' });
+      const policy = one(r, 'AlertPolicy', `monitoring-${suffix}-alert`);
+      expect(policy.inputs.severity).toBe(severity);
+      expect(JSON.stringify(policy.inputs.conditions)).toContain(
+        `logging.googleapis.com/user/crypto-dev-${suffix}`,
+      );
+    }
+    // An integrity error alerts at once; warnings (common in CoinGecko's own numbers) when they persist.
+    const duration = (suffix: string) =>
+      get(
+        one(r, 'AlertPolicy', `monitoring-${suffix}-alert`).inputs,
+        'conditions.0.conditionThreshold.duration',
+      );
+    expect(duration('quality-errors')).toBe('0s');
+    expect(duration('quality-warnings')).toBe('3600s');
   });
 
   it('triggers Cloud Build on pushes to main with the substitutions cloudbuild.yaml declares', () => {

@@ -15,6 +15,7 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import {
   mergeRunParameters,
+  qualityCheckParameters,
   recordFailedRunParameters,
 } from '../../functions/src/adapters/gcp/bigquery-warehouse.js';
 import { stagingPayload, type ParamValue } from '../../functions/src/adapters/gcp/bigquery-rows.js';
@@ -26,7 +27,14 @@ import {
   type StagingPlaceholder,
 } from '../../functions/src/schema/bigquery-schema.js';
 import { DUCKDB_TYPES } from '../../functions/src/schema/duckdb-ddl.js';
-import { TABLES, type ColumnType, type RunRow, type TableDef } from '../../functions/src/schema/tables.js';
+import {
+  opsQualityCheck,
+  TABLES,
+  type ColumnType,
+  type QualityCheckRow,
+  type RunRow,
+  type TableDef,
+} from '../../functions/src/schema/tables.js';
 import { readSql, renderSql } from '../../functions/src/sql/sql-files.js';
 import { plainRows } from '../../twin/src/adapters/duckdb-warehouse.js';
 
@@ -156,6 +164,10 @@ export interface ScriptState {
  * - `code_points_to_string([n, ...])` is `chr(n) || ...`;
  * - `format_timestamp(f, ts, 'UTC')` is `strftime(ts, f)` (DuckDB timestamps hold UTC wall time);
  * - `current_timestamp()` is the time the script runs at, given by the caller;
+ * - `percentile_cont(x, p)` (analytic) is `quantile_cont(x, p)`, the same interpolated quantile;
+ * - `timestamp_diff(a, b, millisecond)` is `date_diff('millisecond', b, a)` (whole milliseconds
+ *   both; other parts are refused: DuckDB counts boundaries where BigQuery truncates);
+ * - `float64` is `double`;
  * - `@name` is the parameter's value as a typed literal; script variables are their values.
  */
 export function translateStatement(
@@ -203,8 +215,26 @@ export function translateStatement(
     }
     return `strftime(${value}, '${strftimeFormat(quoted[1]!)}')`;
   });
+  sql = rewriteCalls(sql, 'percentile_cont', ([value, fraction, ...more]) => {
+    if (value === undefined || fraction === undefined || more.length > 0) {
+      throw new Error(`percentile_cont(${[value, fraction, ...more].join(', ')}) is not translated`);
+    }
+    return `quantile_cont(${value}, ${fraction})`;
+  });
+  sql = rewriteCalls(sql, 'timestamp_diff', ([later, earlier, part, ...more]) => {
+    if (
+      later === undefined ||
+      earlier === undefined ||
+      !/^millisecond$/i.test(part ?? '') ||
+      more.length > 0
+    ) {
+      throw new Error(`timestamp_diff(${[later, earlier, part].join(', ')}) is not translated`);
+    }
+    return `date_diff('millisecond', ${earlier}, ${later})`;
+  });
   sql = sql.replace(/\bcurrent_timestamp\s*\(\s*\)/gi, literal('TIMESTAMP', now));
   sql = sql.replace(/\bint64\b/gi, 'bigint');
+  sql = sql.replace(/\bfloat64\b/gi, 'double');
   // Variables before parameters, and parameters in one pass: a value is never scanned again.
   for (const [name, value] of state.variables) {
     sql = sql.replace(new RegExp(`(?<![\\w.@$'])${name}\\b`, 'g'), literal('INT64', value));
@@ -331,6 +361,25 @@ export class BigQueryScriptOnDuckDb {
     const [result] = await this.runScript('load/merge_run.sql', identifiers, mergeRunParameters(batch), now);
     if (result === undefined || result.length !== 2) throw new Error('merge_run.sql returned no result row');
     return { factRowsInserted: Number(result[0]), assetVersionsInserted: Number(result[1]) };
+  }
+
+  /**
+   * What BigQueryWarehouse.loadBatch does after the merge: sql/quality/record_quality_checks.sql
+   * with its parameters, returning the run's check rows as its last statement gives them.
+   */
+  async recordQualityChecks(batch: StarBatch, now = batch.loadStartedAt): Promise<QualityCheckRow[]> {
+    const rows = await this.runScript(
+      'quality/record_quality_checks.sql',
+      {},
+      qualityCheckParameters(batch),
+      now,
+    );
+    // The script's last statement selects the table's columns in order, as the adapter reads them.
+    return rows.map((values) => {
+      const check: Record<string, unknown> = {};
+      opsQualityCheck.columns.forEach((column, i) => (check[column.name] = values[i] ?? null));
+      return check as QualityCheckRow;
+    });
   }
 
   /** What BigQueryWarehouse.recordFailedRun does. */

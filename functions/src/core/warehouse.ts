@@ -1,5 +1,12 @@
 import type { RawObjectRef } from './ports.js';
-import type { AssetVersionRow, DateRow, FactRow, RejectedRow, RunRow } from '../schema/tables.js';
+import type {
+  AssetVersionRow,
+  DateRow,
+  FactRow,
+  QualityCheckRow,
+  RejectedRow,
+  RunRow,
+} from '../schema/tables.js';
 
 /**
  * Everything one run writes to the warehouse, computed in TypeScript so keys and history are
@@ -22,6 +29,8 @@ export interface StarBatch {
   dates: DateRow[];
   rejected: RejectedRow[];
   counts: { recordsIn: number; rejected: number; duplicates: number };
+  /** Coins the run asked for (the manifest's coinLimit): the quality check's expected record count. */
+  expectedRecords: number;
   loadStartedAt: Date;
 }
 
@@ -31,6 +40,11 @@ export interface LoadOutcome {
   assetVersionsInserted: number;
   /** The run record as it stands after this call. */
   run: RunRow;
+  /**
+   * The run's data-quality checks (functions/src/quality/checks.ts) as stored, checked in the same
+   * load; a redelivery finds the first delivery's rows and writes none.
+   */
+  qualityChecks: QualityCheckRow[];
 }
 
 /** Warehouse port: DuckDB in the twin, BigQuery in the cloud. */

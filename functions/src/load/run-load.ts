@@ -5,6 +5,8 @@ import type { Clock, RawObjectRef, RawStore } from '../core/ports.js';
 import { decodeRawObject, type FailureRecord } from '../core/raw-object.js';
 import type { Warehouse } from '../core/warehouse.js';
 import type { RunRow } from '../schema/tables.js';
+import { logQualityFailures } from '../quality/log-failures.js';
+import { isFailure } from '../quality/checks.js';
 import { buildStarBatch } from '../transform/star-rows.js';
 import { LoadError } from './errors.js';
 
@@ -26,6 +28,18 @@ export interface LoadSummary {
   assetVersionsInserted: number;
   durationMs: number;
   error?: { code: string; message: string };
+  /**
+   * The data-quality checks this load failed (functions/src/quality/checks.ts), set when this
+   * delivery loaded the run; each one is also logged (WARNING or ERROR).
+   */
+  qualityFailures?: QualityFailure[];
+}
+
+/** A failed data-quality check, as a run's summary reports it. */
+export interface QualityFailure {
+  checkName: string;
+  severity: 'error' | 'warning';
+  message: string;
 }
 
 const refOf = (event: RunEvent): RawObjectRef => ({
@@ -126,11 +140,20 @@ export async function runLoad(event: RunEvent, deps: LoadDeps): Promise<LoadSumm
       assetVersionsInserted: outcome.assetVersionsInserted,
       durationMs: elapsed(),
     };
+    // Logged and reported by the delivery that loaded the run, so a redelivery repeats no alert.
+    if (summary.status === 'loaded') {
+      summary.qualityFailures = outcome.qualityChecks.filter(isFailure).map((c) => ({
+        checkName: c.check_name,
+        severity: c.severity === 'error' ? 'error' : 'warning',
+        message: c.message,
+      }));
+    }
     deps.logger.log(
       'INFO',
       `loaded ${event.runId}: ${summary.factRowsInserted} rows, ${summary.rejected} rejected`,
       { ...summary },
     );
+    if (summary.status === 'loaded') logQualityFailures(deps.logger, outcome.qualityChecks);
     return summary;
   } catch (error) {
     if (error instanceof PipelineError && !error.retryable) {

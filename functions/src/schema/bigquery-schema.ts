@@ -178,6 +178,14 @@ export const SQL_PARAMETERS = {
   'load/get_run.sql': {
     run_id: 'STRING',
   },
+  'quality/record_quality_checks.sql': {
+    run_id: 'STRING',
+    snapshot_date: 'DATE',
+    expected_records: 'INT64',
+    records_in: 'INT64',
+    records_rejected: 'INT64',
+    freshness_max_seconds: 'INT64',
+  },
   // cloud-check (ops/cloud-check) waits for a run with it.
   'ops/recent_run.sql': {
     triggered_at: 'TIMESTAMP',

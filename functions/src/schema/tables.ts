@@ -163,7 +163,32 @@ export const opsRejectedRecord = {
   key: ['run_id', 'record_index'],
 } as const satisfies TableDef;
 
-export const TABLES = [factMarketSnapshot, dimAsset, dimDate, opsRun, opsRejectedRecord] as const;
+export const opsQualityCheck = {
+  name: 'ops_quality_check',
+  description:
+    'Data-quality assertions checked after each load, scoped to the run (functions/src/quality/checks.ts): one row per run and check.',
+  columns: [
+    col('run_id', 'STRING', 'Run the check looked at.', true),
+    col('check_name', 'STRING', 'Which check (grain_unique, record_count, price_above_ath, ...).', true),
+    col('severity', 'STRING', 'error (integrity broken) | warning (suspicious data).', true),
+    col('status', 'STRING', 'pass | fail.', true),
+    col('observed', 'FLOAT64', 'What the check measured (a row count, a median age in seconds).'),
+    col('expected', 'FLOAT64', 'The bound it was held to.'),
+    col('message', 'STRING', 'What was found, in words.', true),
+    col('checked_at', 'TIMESTAMP', 'When the check ran.', true),
+  ],
+  key: ['run_id', 'check_name'],
+  clusterBy: ['run_id'],
+} as const satisfies TableDef;
+
+export const TABLES = [
+  factMarketSnapshot,
+  dimAsset,
+  dimDate,
+  opsRun,
+  opsRejectedRecord,
+  opsQualityCheck,
+] as const;
 
 type TsType<T extends ColumnType> = T extends 'STRING'
   ? string
@@ -186,3 +211,4 @@ export type AssetVersionRow = RowOf<typeof dimAsset>;
 export type DateRow = RowOf<typeof dimDate>;
 export type RunRow = RowOf<typeof opsRun>;
 export type RejectedRow = RowOf<typeof opsRejectedRecord>;
+export type QualityCheckRow = RowOf<typeof opsQualityCheck>;

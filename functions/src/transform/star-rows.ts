@@ -155,6 +155,7 @@ export function buildStarBatch(raw: DecodedRawObject, ref: RawObjectRef, loadSta
     dates: [calendarRow(slot)],
     rejected,
     counts: { recordsIn: index, rejected: rejected.length, duplicates },
+    expectedRecords: manifest.request.coinLimit,
     loadStartedAt,
   };
 }

@@ -19,10 +19,13 @@ import {
   opsRejectedRecord,
   opsRun,
   TABLES,
+  type QualityCheckRow,
   type RunRow,
   type TableDef,
 } from '../../../functions/src/schema/tables.js';
+import { FRESHNESS_MAX_MEDIAN_AGE_SECONDS } from '../../../functions/src/quality/checks.js';
 import { insertAssetVersionsSql, removeRedundantVersionsSql } from './asset-history.js';
+import { recordQualityChecksSql } from './duckdb-quality.js';
 import { DUCKDB_VIEWS } from './duckdb-views.js';
 import { assertWarehouseExists } from './warehouse-file.js';
 
@@ -227,10 +230,28 @@ export class DuckDbWarehouse implements Warehouse {
         },
       );
       this.failpoint?.('run_record');
+      // The run's quality checks, after everything they look at is written: one statement.
+      const checked = await c.runAndReadAll(recordQualityChecksSql(onConflict), {
+        run_id: batch.runId,
+        slot_ts: ts(batch.slot),
+        expected_records: batch.expectedRecords,
+        records_in: batch.counts.recordsIn,
+        records_rejected: batch.counts.rejected,
+        freshness_max_seconds: FRESHNESS_MAX_MEDIAN_AGE_SECONDS,
+        checked_at: ts(new Date()),
+      });
       await c.run('COMMIT');
       for (const d of newDates) this.committedDates.add(d.date_key);
       const run = (plainRows(written)[0] as RunRow | undefined) ?? (await this.readRun(batch.runId));
-      return { factRowsInserted: facts.rowsChanged, assetVersionsInserted: assets.rowsChanged, run: run! };
+      // Nothing returned: a redelivery, whose first delivery recorded the checks.
+      let qualityChecks = (plainRows(checked) as QualityCheckRow[]).sort(byCheckName);
+      if (qualityChecks.length === 0) qualityChecks = await this.readQualityChecks(batch.runId);
+      return {
+        factRowsInserted: facts.rowsChanged,
+        assetVersionsInserted: assets.rowsChanged,
+        run: run!,
+        qualityChecks,
+      };
     } catch (error) {
       await c.run('ROLLBACK').catch(() => undefined);
       if (!tolerant && DUPLICATE_KEY.test((error as Error).message ?? '')) throw new AlreadyThere();
@@ -266,6 +287,14 @@ export class DuckDbWarehouse implements Warehouse {
 
   getRun(runId: string): Promise<RunRow | undefined> {
     return this.serialised(() => this.readRun(runId));
+  }
+
+  private async readQualityChecks(runId: string): Promise<QualityCheckRow[]> {
+    const rows = await this.select(
+      `select * from ops_quality_check where run_id = $run_id order by check_name`,
+      { run_id: runId },
+    );
+    return rows as QualityCheckRow[];
   }
 
   private async readRun(runId: string): Promise<RunRow | undefined> {
@@ -432,3 +461,5 @@ function classify(error: unknown): LoadError {
     cause: error,
   });
 }
+
+const byCheckName = (a: QualityCheckRow, b: QualityCheckRow) => a.check_name.localeCompare(b.check_name);

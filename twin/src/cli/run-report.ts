@@ -1,7 +1,7 @@
 import { describeError } from '../../../functions/src/core/errors.js';
 import { runIdentity } from '../../../functions/src/core/run-identity.js';
 import type { ExtractSummary } from '../../../functions/src/extract/run-extract.js';
-import type { LoadSummary } from '../../../functions/src/load/run-load.js';
+import type { LoadSummary, QualityFailure } from '../../../functions/src/load/run-load.js';
 import type { Twin } from '../twin.js';
 
 /** What one run did, end to end: extract, then the load its event triggered. */
@@ -35,7 +35,18 @@ export function describeRun(r: RunResult): string {
       : l.status === 'rejected'
         ? `load FAILED ${l.error?.message}`
         : `loaded ${l.factRowsInserted} rows, rejected ${l.rejected} (duplicates ${l.duplicates}), ${l.assetVersionsInserted} new asset versions`;
-  return `${head} ${extract}; ${load}`;
+  return `${head} ${extract}; ${load}${describeQuality(l?.qualityFailures ?? [])}`;
+}
+
+/** `; quality: 1 error (asset_dimension), 2 warnings (record_count, price_above_ath)`, or nothing. */
+function describeQuality(failures: readonly QualityFailure[]): string {
+  const part = (severity: QualityFailure['severity']) => {
+    const names = failures.filter((f) => f.severity === severity).map((f) => f.checkName);
+    if (names.length === 0) return [];
+    return [`${names.length} ${severity}${names.length > 1 ? 's' : ''} (${names.join(', ')})`];
+  };
+  const parts = [...part('error'), ...part('warning')];
+  return parts.length === 0 ? '' : `; quality: ${parts.join(', ')}`;
 }
 
 /** The run id a slot gets, for reporting runs that failed before extract named them. */

@@ -1,5 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { describeQuality, hasQualityTable, readQualityReport } from '../reading/quality-report.js';
 import { openWarehouseReader, type WarehouseReading } from '../reading/warehouse-reader.js';
 import { gapsInWarehouse, type Gaps } from '../schedule-gaps.js';
 import { twinPaths } from '../twin-paths.js';
@@ -42,7 +43,10 @@ async function read<T>(
   }
 }
 
-/** `crypto-pipeline status`: recent runs, row counts, freshness, gaps, undelivered and dead-lettered events. */
+/**
+ * `crypto-pipeline status`: recent runs, row counts, freshness, gaps, undelivered and dead-lettered
+ * events, and the data-quality checks the recent runs failed.
+ */
 export async function statusCommand(dataDir: string, options: ReadOptions): Promise<number> {
   const paths = twinPaths(dataDir);
   const now = options.now ?? new Date();
@@ -53,7 +57,8 @@ export async function statusCommand(dataDir: string, options: ReadOptions): Prom
         union all select 'dim_asset', count(*) from dim_asset
         union all select 'dim_date', count(*) from dim_date
         union all select 'ops_run', count(*) from ops_run
-        union all select 'ops_rejected_record', count(*) from ops_rejected_record`)
+        union all select 'ops_rejected_record', count(*) from ops_rejected_record
+        ${(await hasQualityTable(warehouse)) ? "union all select 'ops_quality_check', count(*) from ops_quality_check" : ''}`)
     ).map((r) => ({ table: r.table_name as string, rows: r.row_count as number }));
     const recentRuns = (
       await warehouse.query(`
@@ -76,6 +81,7 @@ export async function statusCommand(dataDir: string, options: ReadOptions): Prom
     const newest = summary?.newest instanceof Date ? summary.newest : null;
     const currencies = await perCurrency(warehouse, now);
     const gaps = await gapsInWarehouse(warehouse, dataDir, now);
+    const quality = await readQualityReport(warehouse, gaps, now);
     const status = {
       dataDir,
       readFrom: source,
@@ -93,6 +99,7 @@ export async function statusCommand(dataDir: string, options: ReadOptions): Prom
       },
       tables,
       recentRuns,
+      quality,
     };
     if (options.json) {
       options.out(toJson(status));
@@ -114,6 +121,7 @@ export async function statusCommand(dataDir: string, options: ReadOptions): Prom
     out(
       `events: ${pending} pending, ${deadLettered} dead-lettered${deadLettered ? ' (crypto-pipeline redrive)' : ''}`,
     );
+    for (const line of describeQuality(quality)) out(line);
     out('');
     out(table(tables));
     out('');

@@ -12,7 +12,8 @@ import {
   SQL_PARAMETERS,
   type StagingPlaceholder,
 } from '../../schema/bigquery-schema.js';
-import { opsRun, TABLES, type RunRow } from '../../schema/tables.js';
+import { FRESHNESS_MAX_MEDIAN_AGE_SECONDS } from '../../quality/checks.js';
+import { opsQualityCheck, opsRun, TABLES, type QualityCheckRow, type RunRow } from '../../schema/tables.js';
 import { readSql, renderSql, type SqlName } from '../../sql/sql-files.js';
 import {
   decodeRows,
@@ -124,6 +125,18 @@ export function mergeRunParameters(batch: StarBatch): ParametersOf<'load/merge_r
     records_rejected: batch.counts.rejected,
     records_duplicate: batch.counts.duplicates,
     load_started_at: batch.loadStartedAt,
+  };
+}
+
+/** The named parameters of `sql/quality/record_quality_checks.sql` for a batch just merged. */
+export function qualityCheckParameters(batch: StarBatch): ParametersOf<'quality/record_quality_checks.sql'> {
+  return {
+    run_id: batch.runId,
+    snapshot_date: utcDate(batch.slot),
+    expected_records: batch.expectedRecords,
+    records_in: batch.counts.recordsIn,
+    records_rejected: batch.counts.rejected,
+    freshness_max_seconds: FRESHNESS_MAX_MEDIAN_AGE_SECONDS,
   };
 }
 
@@ -315,7 +328,32 @@ export class BigQueryWarehouse implements Warehouse {
         retryable: true,
       });
     }
-    return { factRowsInserted, assetVersionsInserted, run };
+    const qualityChecks = await this.recordQualityChecks(batch, budget);
+    return { factRowsInserted, assetVersionsInserted, run, qualityChecks };
+  }
+
+  /**
+   * Runs `sql/quality/record_quality_checks.sql` as job `quality_<runId>_<fingerprint>` after the
+   * merge committed, and reads back the run's checks. A separate job, not a statement of the merge
+   * script: that script's last statement is the result the merge's caller reads. Its id is
+   * deterministic like the merge's, so a duplicate delivery adopts the job instead of checking
+   * twice (and the merge on run_id and check_name would keep the first rows anyway).
+   */
+  private async recordQualityChecks(batch: StarBatch, budget: Budget): Promise<QualityCheckRow[]> {
+    const file = 'quality/record_quality_checks.sql';
+    const sql = renderSql(readSql(file), { dataset: this.datasetPath() });
+    const params = qualityCheckParameters(batch);
+    const parameters = queryParameters(SQL_PARAMETERS[file], params);
+    const job = await this.runJob(
+      `quality_${batch.runId}_${shortHash(sql, JSON.stringify(params))}`,
+      (jobId) => this.insertQueryJob(jobId, sql, parameters, 'quality'),
+      budget,
+    );
+    return (await this.queryResults(job.jobId, budget)).map((row) => {
+      const check: Record<string, unknown> = {};
+      for (const column of opsQualityCheck.columns) check[column.name] = row[column.name] ?? null;
+      return check as QualityCheckRow;
+    });
   }
 
   /**
