@@ -5,7 +5,7 @@ import { PubSubEventPublisher } from './adapters/gcp/pubsub-publisher.js';
 import { jsonLogger } from './core/logger.js';
 import { systemClock } from './core/ports.js';
 import type { ExtractDeps, ExtractSettings } from './extract/run-extract.js';
-import type { LoadDeps } from './load/run-load.js';
+import type { LoadHandlerDeps } from './load/cloudevent-handler.js';
 
 // The Google SDKs are imported when a function first builds its clients, and each function
 // imports only its own: Pub/Sub alone takes half a second to load, and `load` never publishes.
@@ -61,7 +61,7 @@ export async function gcpExtractDeps(config: PipelineConfig): Promise<ExtractDep
 }
 
 /** The load function's adapters: GCS reads and the BigQuery warehouse (explicit location). */
-export async function gcpLoadDeps(config: PipelineConfig): Promise<LoadDeps> {
+export async function gcpLoadDeps(config: PipelineConfig): Promise<LoadHandlerDeps> {
   const gcp = gcpOf(config);
   const [{ BigQuery }, lake] = await Promise.all([
     import('@google-cloud/bigquery'),

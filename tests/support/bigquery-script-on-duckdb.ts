@@ -309,6 +309,7 @@ export class BigQueryScriptOnDuckDb {
       staging_asset: batch.assetCandidates,
       staging_date: batch.dates,
       staging_rejected: batch.rejected,
+      staging_history: [],
     };
     for (const [placeholder, rows] of Object.entries(staging) as [StagingPlaceholder, readonly object[]][]) {
       const table = MERGE_STAGING_TABLES[placeholder];
