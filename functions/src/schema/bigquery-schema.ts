@@ -229,4 +229,5 @@ export const VIEW_FILES = [
   'views/v_top_movers.sql',
   'views/v_run_health.sql',
   'views/v_freshness.sql',
+  'views/v_price_history.sql',
 ] as const;
