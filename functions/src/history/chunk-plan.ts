@@ -57,6 +57,11 @@ export interface BackfillRequest {
   callsPerMinute?: number;
   /** Calls already known to be needed first (e.g. the /coins/markets pages of `--top N`). */
   extraCalls?: number;
+  /**
+   * Saved answers (replay) hold whatever range was saved, however old: the plan's history window
+   * does not apply to them.
+   */
+  ignoreHistoryWindow?: boolean;
 }
 
 export interface BackfillPlan {
@@ -67,7 +72,10 @@ export interface BackfillPlan {
   monthlyCallsLimit: number | undefined;
   /** Shortest possible duration at the plan's pace, in ms. */
   minDurationMs: number;
+  /** Chunks, coins, range and calls, for a log line. */
   summary: string;
+  /** The plan's pace, e.g. `at 30 per minute at least 4 min` (live API only). */
+  pace: string;
 }
 
 /** The request cannot be served by the plan (or makes no sense): said before any call. */
@@ -113,7 +121,7 @@ export function planBackfill(request: BackfillRequest): BackfillPlan {
   if (from >= now.getTime()) throw new BackfillPlanError(`--from ${day(request.from)} is not in the past`);
   if (from >= to) throw new BackfillPlanError(`--from ${day(request.from)} must come before --to`);
 
-  const windowDays = HISTORY_WINDOW_DAYS[plan];
+  const windowDays = request.ignoreHistoryWindow ? undefined : HISTORY_WINDOW_DAYS[plan];
   if (windowDays !== undefined) {
     const earliest = now.getTime() - windowDays * DAY_MS;
     if (from < earliest) {
@@ -155,7 +163,7 @@ export function planBackfill(request: BackfillRequest): BackfillPlan {
   const summary =
     `${fmt(chunks.length)} chunk(s) for ${coinIds.length} coin(s), ${granularity}, ${day(request.from)} to ` +
     `${new Date(to).toISOString()}: ${fmt(calls)} call(s)` +
-    (monthly === undefined ? '' : ` of ${fmt(monthly)} a month`) +
-    `, at ${fmt(callsPerMinute)} per minute at least ${Math.ceil(minDurationMs / 60_000)} min`;
-  return { chunks, calls, callsPerMinute, monthlyCallsLimit: monthly, minDurationMs, summary };
+    (monthly === undefined ? '' : ` of ${fmt(monthly)} a month`);
+  const pace = `at ${fmt(callsPerMinute)} per minute at least ${Math.ceil(minDurationMs / 60_000)} min`;
+  return { chunks, calls, callsPerMinute, monthlyCallsLimit: monthly, minDurationMs, summary, pace };
 }

@@ -63,6 +63,7 @@ function checkedPlan(
     now,
     callsPerMinute: options.source.kind === 'live' ? options.config.coingecko.callsPerMinute : undefined,
     extraCalls,
+    ignoreHistoryWindow: options.source.kind === 'replay',
   };
   try {
     return planBackfill(request);
@@ -99,7 +100,8 @@ export async function backfillCommand(options: BackfillCommandOptions): Promise<
       const ids = await topCoinIds(market.source, config.vsCurrency, options.top);
       plan = checkedPlan(options, ids, extraCalls);
     }
-    if (!json) out(`backfill: ${plan.summary}`);
+    // The local stand-ins have no rate limit: the plan's pace applies to the live API only.
+    if (!json) out(`backfill: ${plan.summary}${options.source.kind === 'live' ? `, ${plan.pace}` : ''}`);
     const twin = await Twin.open({ config, logger: pipelineLog, publishSnapshots: true });
     try {
       const progress = createProgress({ json, out, stream: options.stream });
