@@ -51,8 +51,11 @@ export async function gcpExtractDeps(config: PipelineConfig): Promise<ExtractDep
     batching: { maxMessages: 1 },
     gaxOpts: { timeout: 60_000 },
   });
+  // One client for both: scheduled runs and backfill requests share its throttle (the plan's rate).
+  const client = createCoinGeckoClient(config.coingecko);
   return {
-    market: createCoinGeckoClient(config.coingecko),
+    market: client,
+    history: client,
     lake,
     publisher: new PubSubEventPublisher(topic),
     clock: systemClock,

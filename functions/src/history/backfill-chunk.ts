@@ -40,7 +40,7 @@ export interface ChunkReport {
   chunk: HistoryChunk;
   outcome: ChunkOutcome;
   object?: string;
-  error?: { code: string; message: string };
+  error?: { code: string; message: string; retryable: boolean };
 }
 
 /** What one chunk needs: the market, the lake, the event topic, and optionally the warehouse. */
@@ -169,6 +169,6 @@ async function recordFailure(chunk: HistoryChunk, error: unknown, deps: ChunkDep
     chunk,
     outcome: 'failed',
     object: ref.key,
-    error: { code: described.code, message: described.message },
+    error: described,
   };
 }
