@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BackfillRequestSchema } from '../../functions/src/history/backfill-request.js';
 import { main } from '../../twin/src/cli/main.js';
 import {
   createMarketSimulator,
@@ -281,5 +282,22 @@ describe('bad backfill usage exits 2 and says what is wrong', () => {
     );
     expect(code).toBe(2);
     expect(err.join('\n')).toMatch(message);
+  });
+});
+
+describe('--print-requests: the input of the cloud fan-out', () => {
+  test('prints one valid backfill request per planned chunk and fetches nothing', async () => {
+    const out: string[] = [];
+    const requests = market.requestCount;
+    const code = await main(
+      ['backfill', '--coins', COINS.join(','), ...RANGE, '--source', 'live', '--print-requests'],
+      env,
+      { out: (l) => out.push(l), err: () => undefined },
+    );
+    expect(code).toBe(0);
+    expect(out).toHaveLength(CHUNKS);
+    const parsed = out.map((line) => BackfillRequestSchema.parse(JSON.parse(line)));
+    expect(parsed[0]).toMatchObject({ kind: 'backfill_chunk', coinId: COINS[0], granularity: 'hourly' });
+    expect(market.requestCount).toBe(requests);
   });
 });

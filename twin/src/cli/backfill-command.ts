@@ -8,6 +8,7 @@ import {
   type BackfillRequest,
   type Granularity,
 } from '../../../functions/src/history/chunk-plan.js';
+import { backfillRequestOf } from '../../../functions/src/history/backfill-request.js';
 import { createProgress } from '../backfill/progress.js';
 import { runBackfill, type ChunkReport } from '../backfill/run-backfill.js';
 import { topCoinIds, topCoinPages } from '../backfill/top-coins.js';
@@ -28,6 +29,11 @@ export interface BackfillCommandOptions {
   to: Date;
   granularity: Granularity;
   json: boolean;
+  /**
+   * Print one backfill request per chunk (JSON, one per line) for the deployed stack's
+   * `backfill-requests` topic, and fetch nothing: the cloud fan-out's input.
+   */
+  printRequests?: boolean;
   logger: Logger;
   verbose: boolean;
   out: (line: string) => void;
@@ -101,6 +107,10 @@ export async function backfillCommand(options: BackfillCommandOptions): Promise<
       plan = checkedPlan(options, ids, extraCalls);
     }
     // The local stand-ins have no rate limit: the plan's pace applies to the live API only.
+    if (options.printRequests) {
+      for (const chunk of plan.chunks) out(JSON.stringify(backfillRequestOf(chunk)));
+      return 0;
+    }
     if (!json) out(`backfill: ${plan.summary}${options.source.kind === 'live' ? `, ${plan.pace}` : ''}`);
     const twin = await Twin.open({ config, logger: pipelineLog, publishSnapshots: true });
     try {

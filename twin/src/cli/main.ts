@@ -41,6 +41,7 @@ options:
   --top N                             backfill: the N largest coins by market cap
   --from DATE, --to DATE              backfill: first and last UTC day (YYYY-MM-DD), both included
   --granularity daily|hourly          backfill: one point per day (default) or per hour
+  --print-requests                    backfill: print the chunk requests for the cloud topic, fetch nothing
   --json                              machine-readable output (shapes: README.md)
   --verbose                           log every pipeline step to stderr
 
@@ -64,6 +65,7 @@ const OPTIONS = {
   from: { type: 'string' },
   to: { type: 'string' },
   granularity: { type: 'string' },
+  'print-requests': { type: 'boolean' },
   json: { type: 'boolean' },
   verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -81,7 +83,18 @@ const COMMANDS: Record<string, { options: OptionName[]; positionals?: 'sql' }> =
   redrive: { options: ['data-dir', 'json', 'verbose'] },
   ping: { options: ['source', 'json', 'verbose'] },
   backfill: {
-    options: ['coins', 'top', 'from', 'to', 'granularity', 'source', 'data-dir', 'json', 'verbose'],
+    options: [
+      'coins',
+      'top',
+      'from',
+      'to',
+      'granularity',
+      'source',
+      'data-dir',
+      'json',
+      'verbose',
+      'print-requests',
+    ],
   },
 };
 
@@ -245,6 +258,7 @@ async function dispatch(argv: string[], env: Record<string, string | undefined>,
           json,
           logger,
           verbose,
+          printRequests: values['print-requests'] ?? false,
           out: io.out,
           stream: io.stream,
           signal: controller.signal,
