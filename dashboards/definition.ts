@@ -15,7 +15,8 @@ export type AnalyticsView =
   | 'v_market_dominance'
   | 'v_top_movers'
   | 'v_freshness'
-  | 'v_run_health';
+  | 'v_run_health'
+  | 'v_price_history';
 
 /**
  * How a value is shown: compact currency ($1.2T), full currency with the precision a price needs,
@@ -45,7 +46,7 @@ export interface ChartFilters {
   /** Filter rows to the selected assets (on coin_id). */
   assets: boolean;
   /** Filter rows to the selected UTC date range, on this date column; null: not date-filtered. */
-  dateColumn: 'snapshot_date' | 'slot_date' | null;
+  dateColumn: 'snapshot_date' | 'slot_date' | 'price_date' | null;
   /**
    * Filter rows to the selected quote currency (on vs_currency). With several currencies
    * configured, a chart that mixed them would draw a dollar and a euro price as one series.
@@ -111,14 +112,15 @@ export const DASHBOARD: DashboardDef = {
         {
           id: 'price_history',
           title: 'Price',
-          subtitle: 'Price at every slot, per asset (log scale)',
+          // v_price_history: backfilled history and snapshots, so a new deployment has a chart.
+          subtitle: 'Price at every slot and backfilled point, per asset (log scale)',
           kind: 'line',
-          view: 'v_market_snapshot',
-          x: { column: 'slot_ts', format: 'datetime_utc' },
+          view: 'v_price_history',
+          x: { column: 'ts', format: 'datetime_utc' },
           seriesBy: 'symbol',
-          measures: [{ column: 'current_price', label: 'Price', format: 'currency_price' }],
-          filters: MARKET_FILTERS,
-          orderBy: 'slot_ts',
+          measures: [{ column: 'price', label: 'Price', format: 'currency_price' }],
+          filters: { assets: true, dateColumn: 'price_date', currency: true },
+          orderBy: 'ts',
           limit: 20_000,
         },
         {

@@ -4,6 +4,7 @@ import { bigQueryTableSpec } from '../functions/src/schema/bigquery-schema.js';
 import { TABLES } from '../functions/src/schema/tables.js';
 import { bundleArchive, bundleFunctions, hashBundleDir, REPO_ROOT } from './bundle.js';
 import { Apis } from './components/apis.js';
+import { BackfillRequests } from './components/backfill.js';
 import { CiCd } from './components/cicd.js';
 import { labels as stackLabels } from './components/common.js';
 import { Delivery } from './components/delivery.js';
@@ -142,6 +143,22 @@ const delivery = new Delivery(
   afterApis,
 );
 
+// Backfill in the cloud: chunk requests pushed to extract, at the plan's rate (README: Backfill history).
+const backfill = new BackfillRequests(
+  'backfill',
+  {
+    project,
+    region,
+    prefix,
+    extractService: pipeline.extractService,
+    extractUrl: pipeline.extractUrl,
+    extractTimeoutSeconds: cfg.extractTimeoutSeconds,
+    maxDeliveryAttempts: cfg.maxDeliveryAttempts,
+    labels,
+  },
+  afterApis,
+);
+
 const scheduler = new Scheduler(
   'scheduler',
   {
@@ -186,6 +203,7 @@ const cicd = cfg.cicd
           pipeline.buildServiceAccount,
           scheduler.serviceAccount,
           delivery.serviceAccount,
+          backfill.serviceAccount,
         ],
         grantableProjectRoles: [...PIPELINE_PROJECT_ROLES],
         location: region,
@@ -205,6 +223,8 @@ export const lookerStudioReportUrl = warehouse.datasetId.apply((dataset) =>
 );
 export const eventsTopic = events.topic.name;
 export const deadLetterSubscription = events.deadLetterSubscription.name;
+/** Publish one backfill chunk request per message here (`crypto-pipeline backfill --print-requests`). */
+export const backfillRequestsTopic = backfill.topic.name;
 export const schedulerJob = scheduler.jobName;
 /** One job per quote currency, in vsCurrencies order (the first is `schedulerJob`). */
 export const schedulerJobs = scheduler.jobNames;

@@ -6,7 +6,7 @@ import { jsonLogger } from './core/logger.js';
 import { systemClock } from './core/ports.js';
 import type { ExtractHandlerSettings } from './extract/http-handler.js';
 import type { ExtractDeps } from './extract/run-extract.js';
-import type { LoadDeps } from './load/run-load.js';
+import type { LoadHandlerDeps } from './load/cloudevent-handler.js';
 
 // The Google SDKs are imported when a function first builds its clients, and each function
 // imports only its own: Pub/Sub alone takes half a second to load, and `load` never publishes.
@@ -52,8 +52,11 @@ export async function gcpExtractDeps(config: PipelineConfig): Promise<ExtractDep
     batching: { maxMessages: 1 },
     gaxOpts: { timeout: 60_000 },
   });
+  // One client for both: scheduled runs and backfill requests share its throttle (the plan's rate).
+  const client = createCoinGeckoClient(config.coingecko);
   return {
-    market: createCoinGeckoClient(config.coingecko),
+    market: client,
+    history: client,
     lake,
     publisher: new PubSubEventPublisher(topic),
     clock: systemClock,
@@ -62,7 +65,7 @@ export async function gcpExtractDeps(config: PipelineConfig): Promise<ExtractDep
 }
 
 /** The load function's adapters: GCS reads and the BigQuery warehouse (explicit location). */
-export async function gcpLoadDeps(config: PipelineConfig): Promise<LoadDeps> {
+export async function gcpLoadDeps(config: PipelineConfig): Promise<LoadHandlerDeps> {
   const gcp = gcpOf(config);
   const [{ BigQuery }, lake] = await Promise.all([
     import('@google-cloud/bigquery'),

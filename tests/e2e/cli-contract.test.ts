@@ -233,6 +233,8 @@ describe('4. bad usage exits 2 and says what is wrong', () => {
     [['replay', '--slot', '2026-11-21T05:00:00Z'], /replay does not take --slot/],
     [['replay', '--source', 'simulator'], /replay does not take --source/],
     [['replay', 'now'], /replay takes no arguments, got "now"/],
+    [['backfill', '--from', '2026-01-01', '--to', '2026-02-01'], /backfill needs either --coins/],
+    [['backfill', '--coins', 'bitcoin', '--from', 'May', '--to', '2026-02-01'], /--from must be a date/],
   ])('%j', async (argv, message) => {
     const r = await cli([...argv, '--data-dir', dir]);
     expect(r.code).toBe(2);

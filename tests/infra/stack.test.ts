@@ -89,6 +89,11 @@ describe('security posture (ARCHITECTURE.md §5)', () => {
         ],
         [
           'ServiceIamMember',
+          `projects/${GCP_PROJECT}/locations/us-central1/services/crypto-dev-extract`,
+          sa('backfill-push'),
+        ],
+        [
+          'ServiceIamMember',
           `projects/${GCP_PROJECT}/locations/us-central1/services/crypto-dev-load`,
           sa('push'),
         ],
@@ -179,6 +184,7 @@ describe('security posture (ARCHITECTURE.md §5)', () => {
     const actAs = held.filter((g) => g.role === 'roles/iam.serviceAccountUser');
     expect(actAs.every((g) => g.kind === 'ServiceAccountIAMMember')).toBe(true);
     expect(actAs.map((g) => g.on.replace(/.*\/crypto-dev-|@.*/g, '')).sort()).toEqual([
+      'backfill-push',
       'deployer', // itself: Cloud Build checks actAs on a trigger's account when the trigger changes
       'extract',
       'fn-build',
@@ -188,7 +194,7 @@ describe('security posture (ARCHITECTURE.md §5)', () => {
     ]);
     // It administers the runtime accounts' IAM, never its own.
     const admin = held.filter((g) => g.role === 'roles/iam.serviceAccountAdmin');
-    expect(admin).toHaveLength(5);
+    expect(admin).toHaveLength(6);
     expect(admin.some((g) => g.on.includes('crypto-dev-deployer'))).toBe(false);
   });
 
@@ -302,6 +308,10 @@ describe('wiring', () => {
         'SubscriptionIAMMember roles/pubsub.subscriber on crypto-dev-events-to-load',
         'TopicIAMMember roles/pubsub.publisher on crypto-dev-events-dead-letter',
         `ServiceAccountIAMMember roles/iam.serviceAccountTokenCreator on projects/${GCP_PROJECT}/serviceAccounts/crypto-dev-push@${GCP_PROJECT}.iam.gserviceaccount.com`,
+        // The same for the backfill requests' push to extract.
+        'SubscriptionIAMMember roles/pubsub.subscriber on crypto-dev-backfill-requests-to-extract',
+        'TopicIAMMember roles/pubsub.publisher on crypto-dev-backfill-requests-dead-letter',
+        `ServiceAccountIAMMember roles/iam.serviceAccountTokenCreator on projects/${GCP_PROJECT}/serviceAccounts/crypto-dev-backfill-push@${GCP_PROJECT}.iam.gserviceaccount.com`,
       ].sort(),
     );
   });
@@ -457,6 +467,7 @@ describe('wiring', () => {
       [
         'Apis',
         'ApiKeySecret',
+        'BackfillRequests',
         'CiCd',
         'Delivery',
         'EventBus',

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunEvent } from '../../functions/src/core/event.js';
+import type { PipelineEvent } from '../../functions/src/core/event.js';
 import { decodeRawObject } from '../../functions/src/core/raw-object.js';
 import { runExtract } from '../../functions/src/extract/run-extract.js';
 import { FolderLake } from '../../twin/src/adapters/folder-lake.js';
@@ -53,7 +53,7 @@ afterEach(async () => {
 async function extract() {
   const { client, clock } = makeClientFor(stub.url, { plan: 'demo', apiKey: SECRET, retryBudgetMs: 5_000 });
   const lake = new FolderLake(join(dir, 'lake'));
-  const events: RunEvent[] = [];
+  const events: PipelineEvent[] = [];
   const logger = memoryLogger();
   const loggedFields: unknown[] = [];
   const outcome = await runExtract(

@@ -1,6 +1,6 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EVENT_SCHEMA_VERSION, type RunEvent } from '../../functions/src/core/event.js';
+import { EVENT_SCHEMA_VERSION, type PipelineEvent } from '../../functions/src/core/event.js';
 import { DEFAULTS as INFRA_DEFAULTS } from '../../infra/config.js';
 import { FolderLake } from '../../twin/src/adapters/folder-lake.js';
 import { DEFAULT_DELIVERY, Twin } from '../../twin/src/twin.js';
@@ -90,7 +90,7 @@ describe("load's already-loaded fast path", () => {
   it('answers a redelivery of a loaded run from the run table, without reading the lake', async () => {
     const h = await openHarness();
     try {
-      const published: RunEvent[] = [];
+      const published: PipelineEvent[] = [];
       const publish = h.twin.bus.publish.bind(h.twin.bus);
       h.twin.bus.publish = (event) => {
         published.push(event);

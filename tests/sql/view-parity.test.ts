@@ -35,6 +35,16 @@ const CONTRACT: Record<string, readonly string[]> = {
   v_top_movers: ['slot_ts', 'coin_id', 'direction', 'mover_rank', 'price_change_percentage_24h'],
   v_freshness: ['newest_slot_ts', 'minutes_since_newest_slot'],
   v_run_health: ['run_id', 'slot_ts', 'status', 'records_loaded', 'records_rejected'],
+  v_price_history: [
+    'coin_id',
+    'vs_currency',
+    'ts',
+    'price',
+    'market_cap',
+    'total_volume',
+    'granularity',
+    'source',
+  ],
 };
 
 const viewName = (file: string) => file.replace(/^views\/(.*)\.sql$/, '$1');

@@ -181,7 +181,17 @@ describe('the check has teeth: analysis fails when the schema changes under the 
       'views/v_daily_ohlc.sql',
       'views/v_daily_indicators.sql',
       'views/v_top_movers.sql',
+      'views/v_price_history.sql',
     ]);
+  });
+
+  test('renaming fact_price_history.price breaks the history merge and v_price_history', async () => {
+    const tables = alterColumn('fact_price_history', 'price', { name: 'price_usd' });
+    const broken: string[] = [];
+    for (const file of ['load/merge_price_history.sql', ...VIEW_FILES]) {
+      if (errorsOf(await analyse(file, tables)).length > 0) broken.push(file);
+    }
+    expect(broken).toEqual(['load/merge_price_history.sql', 'views/v_price_history.sql']);
   });
 
   test('renaming dim_asset.attributes_hash breaks both type 2 statements', async () => {

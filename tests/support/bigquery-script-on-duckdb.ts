@@ -14,10 +14,13 @@
  */
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import {
+  mergePriceHistoryParameters,
   mergeRunParameters,
   qualityCheckParameters,
+  recordFailedChunkParameters,
   recordFailedRunParameters,
 } from '../../functions/src/adapters/gcp/bigquery-warehouse.js';
+import type { HistoryBatch } from '../../functions/src/history/history-batch.js';
 import { stagingPayload, type ParamValue } from '../../functions/src/adapters/gcp/bigquery-rows.js';
 import type { StarBatch } from '../../functions/src/core/warehouse.js';
 import {
@@ -30,6 +33,7 @@ import { DUCKDB_TYPES } from '../../functions/src/schema/duckdb-ddl.js';
 import {
   opsQualityCheck,
   TABLES,
+  type BackfillChunkRow,
   type ColumnType,
   type QualityCheckRow,
   type RunRow,
@@ -339,6 +343,7 @@ export class BigQueryScriptOnDuckDb {
       staging_asset: batch.assetCandidates,
       staging_date: batch.dates,
       staging_rejected: batch.rejected,
+      staging_history: [],
     };
     for (const [placeholder, rows] of Object.entries(staging) as [StagingPlaceholder, readonly object[]][]) {
       const table = MERGE_STAGING_TABLES[placeholder];
@@ -385,6 +390,50 @@ export class BigQueryScriptOnDuckDb {
   /** What BigQueryWarehouse.recordFailedRun does. */
   async recordFailedRun(run: RunRow, now = run.updated_at): Promise<void> {
     await this.runScript('load/record_failed_run.sql', {}, recordFailedRunParameters(run), now);
+  }
+
+  /** A staging table filled from the NDJSON the adapter's load job would upload. */
+  private async stageRows(
+    placeholder: StagingPlaceholder,
+    name: string,
+    rows: readonly object[],
+  ): Promise<void> {
+    const table = MERGE_STAGING_TABLES[placeholder];
+    await this.connection.run(`drop table if exists ${DATASET}.${name}`);
+    await this.connection.run(this.tableDdl(table, name));
+    const lines = stagingPayload(table, rows)
+      .body.toString('utf8')
+      .split('\n')
+      .filter((l) => l !== '');
+    if (lines.length === 0) return;
+    const values = lines.map((line) => {
+      const row = JSON.parse(line) as Record<string, ParamValue>;
+      return `(${table.columns.map((c) => literal(c.type, row[c.name])).join(', ')})`;
+    });
+    await this.connection.run(`insert into ${DATASET}.${name} values ${values.join(', ')}`);
+  }
+
+  /** What BigQueryWarehouse.loadHistoryChunk does: two staging tables, then merge_price_history.sql. */
+  async loadHistoryChunk(
+    batch: HistoryBatch,
+    now = batch.loadStartedAt,
+  ): Promise<{ pointsInserted: number }> {
+    const identifiers = { staging_history: '_staging_history', staging_date: '_staging_date' };
+    await this.stageRows('staging_history', identifiers.staging_history, batch.rows);
+    await this.stageRows('staging_date', identifiers.staging_date, batch.dates);
+    const [result] = await this.runScript(
+      'load/merge_price_history.sql',
+      identifiers,
+      mergePriceHistoryParameters(batch),
+      now,
+    );
+    if (result === undefined) throw new Error('merge_price_history.sql returned no result row');
+    return { pointsInserted: Number(result[0]) };
+  }
+
+  /** What BigQueryWarehouse.recordFailedChunk does. */
+  async recordFailedChunk(row: BackfillChunkRow, now = row.updated_at): Promise<void> {
+    await this.runScript('load/record_failed_chunk.sql', {}, recordFailedChunkParameters(row), now);
   }
 
   async query(sql: string): Promise<Record<string, unknown>[]> {

@@ -483,6 +483,7 @@ export const TEST_STAGING: Readonly<Record<StagingPlaceholder, string>> = {
   staging_asset: 'stg_dim_asset_run',
   staging_date: 'stg_dim_date_run',
   staging_rejected: 'stg_ops_rejected_record_run',
+  staging_history: 'stg_fact_price_history_chunk',
 };
 
 /**

@@ -1,5 +1,6 @@
 import type { CoinGeckoConfig } from '../../functions/src/config.js';
 import type { Clock, MarketSource } from '../../functions/src/core/ports.js';
+import type { HistorySource } from '../../functions/src/history/history-source.js';
 import type { BackoffPolicy } from '../../functions/src/extract/backoff.js';
 import { createCoinGeckoClient, type ClientProgress } from '../../functions/src/extract/coingecko-client.js';
 import {
@@ -17,7 +18,7 @@ import type { SourceSpec } from './source-spec.js';
 export { parseSourceSpec, type SourceSpec } from './source-spec.js';
 
 export interface OpenMarket {
-  source: MarketSource;
+  source: MarketSource & HistorySource;
   /** Present for the simulator: pins the simulated market to a slot. */
   simulator?: SimulatorResponder;
   /** Present for replay: the saved files and which one is served. */

@@ -3,6 +3,7 @@ import type { Logger } from '../../functions/src/core/logger.js';
 import { systemClock, type Clock, type MarketSource } from '../../functions/src/core/ports.js';
 import { runExtract, type ExtractSummary } from '../../functions/src/extract/run-extract.js';
 import { handleLoadEvent } from '../../functions/src/load/cloudevent-handler.js';
+import type { HistoryLoadSummary } from '../../functions/src/load/run-history-load.js';
 import type { LoadSummary } from '../../functions/src/load/run-load.js';
 import { DuckDbWarehouse } from './adapters/duckdb-warehouse.js';
 import { FolderLake } from './adapters/folder-lake.js';
@@ -48,6 +49,8 @@ export { twinPaths } from './twin-paths.js';
 export class Twin {
   /** Outcomes of deliveries to `load`, in completion order (for summaries and tests). */
   readonly loads: LoadSummary[] = [];
+  /** Outcomes of backfill chunk deliveries, in completion order. */
+  readonly historyLoads: HistoryLoadSummary[] = [];
 
   private constructor(
     readonly config: PipelineConfig,
@@ -86,7 +89,8 @@ export class Twin {
         clock,
         logger,
       });
-      if (summary) twin.loads.push(summary);
+      if (summary && 'chunkId' in summary) twin.historyLoads.push(summary);
+      else if (summary) twin.loads.push(summary);
       snapshots?.changed();
     });
     const recovered = await bus.recover();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { HistoryChunkEventSchema, type HistoryChunkEvent } from '../history/history-event.js';
 
 /**
  * The Pub/Sub message (ARCHITECTURE.md §3): a small JSON pointer to a lake object, never the data.
@@ -26,8 +27,26 @@ export const RunEventSchema = z.object({
 
 export type RunEvent = z.infer<typeof RunEventSchema>;
 
+/** Every event the load function takes: a run's snapshot (or failure), or a backfill chunk. */
+export const PipelineEventSchema = z.discriminatedUnion('kind', [RunEventSchema, HistoryChunkEventSchema]);
+export type PipelineEvent = RunEvent | HistoryChunkEvent;
+export type { HistoryChunkEvent };
+
+/** The id an event is logged and deduplicated under: the run id, or the backfill chunk id. */
+export function eventSubject(event: PipelineEvent): string {
+  return event.kind === 'history_chunk' ? event.chunkId : event.runId;
+}
+
 /** Attributes set on the Pub/Sub message, for filtering and for reading without decoding data. */
-export function eventAttributes(event: RunEvent): Record<string, string> {
+export function eventAttributes(event: PipelineEvent): Record<string, string> {
+  if (event.kind === 'history_chunk') {
+    return {
+      schemaVersion: String(event.schemaVersion),
+      kind: event.kind,
+      chunkId: event.chunkId,
+      from: event.from,
+    };
+  }
   return {
     schemaVersion: String(event.schemaVersion),
     kind: event.kind,

@@ -1,4 +1,4 @@
-import type { RunEvent } from './event.js';
+import type { PipelineEvent, RunEvent } from './event.js';
 
 /**
  * The small interfaces the pipeline depends on (ARCHITECTURE.md §7.2). GCP adapters live in
@@ -31,7 +31,7 @@ export interface RawStore {
 
 export interface EventPublisher {
   /** Publishes the pointer event; resolves to the message id. */
-  publish(event: RunEvent): Promise<string>;
+  publish(event: PipelineEvent): Promise<string>;
 }
 
 export interface Clock {
@@ -94,4 +94,4 @@ export interface MarketSource {
   ping(): Promise<void>;
 }
 
-export type { RunEvent };
+export type { PipelineEvent, RunEvent };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RunEventSchema, type RunEvent } from './event.js';
+import { PipelineEventSchema, type PipelineEvent } from './event.js';
 import { PipelineError } from './errors.js';
 
 /**
@@ -26,7 +26,10 @@ export class PoisonMessageError extends PipelineError {
 }
 
 /** Decodes and validates the pipeline event carried by a CloudEvent's data, or throws PoisonMessageError. */
-export function eventFromCloudEventData(data: unknown): { event: RunEvent; messageId: string | undefined } {
+export function eventFromCloudEventData(data: unknown): {
+  event: PipelineEvent;
+  messageId: string | undefined;
+} {
   const envelope = MessagePublishedDataSchema.safeParse(data);
   if (!envelope.success) {
     throw new PoisonMessageError(
@@ -45,7 +48,7 @@ export function eventFromCloudEventData(data: unknown): { event: RunEvent; messa
       data: text.slice(0, 200),
     });
   }
-  const event = RunEventSchema.safeParse(json);
+  const event = PipelineEventSchema.safeParse(json);
   if (!event.success) {
     throw new PoisonMessageError(
       `message ${message.messageId ?? '?'} is not a pipeline event: ${event.error.issues
@@ -64,6 +67,6 @@ export interface PushEnvelope {
   deliveryAttempt?: number;
 }
 
-export function encodeEvent(event: RunEvent): string {
+export function encodeEvent(event: PipelineEvent): string {
   return Buffer.from(JSON.stringify(event)).toString('base64');
 }

@@ -8,6 +8,8 @@ import {
   type MarketSource,
 } from '../core/ports.js';
 import { ConfigError, PLANS, type CoinGeckoConfig, type Plan } from '../config.js';
+import type { HistorySource, MarketChartRequest, MarketChartResponse } from '../history/history-source.js';
+import { marketChartShapeProblem } from '../history/market-chart.js';
 import { DEFAULT_BACKOFF, fullJitterDelay, parseRetryAfter, type BackoffPolicy } from './backoff.js';
 import { ExtractError } from './errors.js';
 import { createThrottle } from './throttle.js';
@@ -29,7 +31,7 @@ const SNIPPET_CHARS = 200;
 const PING_PATH = '/api/v3/ping';
 const MARKETS_PATH = '/api/v3/coins/markets';
 
-export type CoinGeckoOperation = 'markets' | 'ping';
+export type CoinGeckoOperation = 'markets' | 'ping' | 'market_chart';
 
 /** Progress of a client call, for CLI output and logs; never carries the API key. */
 export type ClientProgress =
@@ -350,6 +352,15 @@ const PING_BODY: Expectation = {
       : `ping body has no "gecko_says": ${oneLine(JSON.stringify(json), 80)}`,
 };
 
+// market_chart/range: points are checked one by one at load; here only that it is that object.
+const MARKET_CHART_BODY: Expectation = {
+  malformedCode: 'coingecko_malformed_body',
+  validate: (json) => {
+    const problem = marketChartShapeProblem(json);
+    return problem === undefined ? undefined : `${problem}: ${oneLine(JSON.stringify(json), 80)}`;
+  },
+};
+
 /** Page count and the `per_page` that spreads `coinLimit` evenly over them (300/250 -> 2 x 150). */
 export function planPages(coinLimit: number, perPage: number): { pages: number; perPage: number } {
   const size = Math.min(perPage, MAX_PER_PAGE);
@@ -368,7 +379,7 @@ export function planPages(coinLimit: number, perPage: number): { pages: number; 
  *
  * @throws ConfigError when a demo or pro plan has no key, or the key appears in the base URL.
  */
-export function createCoinGeckoClient(options: CoinGeckoClientOptions): MarketSource {
+export function createCoinGeckoClient(options: CoinGeckoClientOptions): MarketSource & HistorySource {
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
   const backoff = options.backoff ?? DEFAULT_BACKOFF;
@@ -440,7 +451,12 @@ export function createCoinGeckoClient(options: CoinGeckoClientOptions): MarketSo
     startedMs: number,
     expected: Expectation,
   ): Promise<Success> => {
-    const where = operation === 'ping' ? `CoinGecko ${PING_PATH}` : `CoinGecko ${MARKETS_PATH} page ${page}`;
+    const where =
+      operation === 'ping'
+        ? `CoinGecko ${PING_PATH}`
+        : operation === 'market_chart'
+          ? `CoinGecko ${new URL(url).pathname.replace(/^.*(\/coins\/)/, '$1')}`
+          : `CoinGecko ${MARKETS_PATH} page ${page}`;
     for (let attempts = 1; ; attempts += 1) {
       const waitMs = throttle.pendingMs();
       if (waitMs > 0) emit({ kind: 'throttle_wait', operation, page, waitMs });
@@ -544,6 +560,33 @@ export function createCoinGeckoClient(options: CoinGeckoClientOptions): MarketSo
       const startedMs = clock.now().getTime();
       const result = await call('ping', `${baseUrl}${PING_PATH}`, undefined, startedMs, PING_BODY);
       emit({ kind: 'ping_ok', attempts: result.attempts, durationMs: result.durationMs });
+    },
+
+    async fetchMarketChartRange(request: MarketChartRequest): Promise<MarketChartResponse> {
+      const { coinId, vsCurrency, from, to } = request;
+      if (!/^[a-z0-9][a-z0-9._-]*$/.test(coinId)) {
+        throw invalidRequest(`coin id must be a CoinGecko id such as bitcoin, got "${coinId}"`);
+      }
+      if (!/^[a-z0-9]{2,10}$/.test(vsCurrency)) {
+        throw invalidRequest(
+          `vs_currency must be a lower-case currency code such as usd, got "${vsCurrency}"`,
+        );
+      }
+      const query = new URLSearchParams({
+        vs_currency: vsCurrency,
+        from: String(Math.floor(from.getTime() / 1000)),
+        to: String(Math.floor(to.getTime() / 1000)),
+      });
+      const url = `${baseUrl}/api/v3/coins/${encodeURIComponent(coinId)}/market_chart/range?${query.toString()}`;
+      const result = await call('market_chart', url, undefined, clock.now().getTime(), MARKET_CHART_BODY);
+      return {
+        url,
+        status: result.status,
+        fetchedAt: result.fetchedAt,
+        durationMs: result.durationMs,
+        attempts: result.attempts,
+        body: result.body,
+      };
     },
 
     async fetchMarkets(request: MarketRequest): Promise<MarketPage[]> {

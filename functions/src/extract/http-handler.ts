@@ -1,5 +1,7 @@
 import type { HttpFunction } from '@google-cloud/functions-framework';
 import { describeError, isRetryable } from '../core/errors.js';
+import { backfillChunk } from '../history/backfill-chunk.js';
+import { backfillRequestFromPush, chunkOfRequest, isPushBody } from '../history/backfill-request.js';
 import { runExtract, type ExtractDeps, type ExtractSettings } from './run-extract.js';
 
 /** Cloud Scheduler sends the job's scheduled time in this header (RFC 3339). */
@@ -57,6 +59,10 @@ export function requestedCurrency(
  */
 export function createExtractHandler(settings: ExtractHandlerSettings, deps: ExtractDeps): HttpFunction {
   return async (req, res) => {
+    if (isPushBody(req.body)) {
+      await handleBackfillRequest(req.body, deps, (status, body) => res.status(status).json(body));
+      return;
+    }
     const time = requestedTime(req.body, req.query, req.get(SCHEDULE_TIME_HEADER), deps.clock.now());
     if (!time) {
       res.status(400).json({
@@ -77,4 +83,42 @@ export function createExtractHandler(settings: ExtractHandlerSettings, deps: Ext
       res.status(isRetryable(error) ? 503 : 200).json({ status: 'failed', error: e });
     }
   };
+}
+
+/**
+ * A backfill chunk request pushed from the `backfill-requests` subscription (ARCHITECTURE.md §4):
+ * 200 acknowledges (done, already done, failed for good and recorded, or a malformed message, which
+ * retrying cannot fix); 503 has Pub/Sub redeliver it later with backoff (a transient failure such
+ * as a rate limit beyond the retry budget; its record is replaced once it loads).
+ */
+async function handleBackfillRequest(
+  body: { message: { data?: unknown; messageId?: unknown } },
+  deps: ExtractDeps,
+  reply: (status: number, body: unknown) => void,
+): Promise<void> {
+  const parsed = backfillRequestFromPush(body);
+  if (!parsed.ok) {
+    deps.logger.log('ERROR', `backfill request acknowledged without work: ${parsed.problem}`, {
+      messageId: body.message.messageId,
+    });
+    reply(200, { status: 'invalid_request', error: parsed.problem });
+    return;
+  }
+  if (!deps.history) {
+    reply(500, { status: 'failed', error: 'this extract function has no market_chart client' });
+    return;
+  }
+  try {
+    const report = await backfillChunk(chunkOfRequest(parsed.request), { ...deps, history: deps.history });
+    const retry = report.outcome === 'failed' && report.error?.retryable === true;
+    reply(retry ? 503 : 200, {
+      status: report.outcome,
+      chunkId: report.chunk.chunkId,
+      object: report.object,
+      error: report.error,
+    });
+  } catch (error) {
+    const e = describeError(error);
+    reply(isRetryable(error) ? 503 : 200, { status: 'failed', error: e });
+  }
 }

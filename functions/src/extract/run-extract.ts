@@ -1,4 +1,5 @@
 import { EVENT_SCHEMA_VERSION, type RunEvent } from '../core/event.js';
+import type { HistorySource } from '../history/history-source.js';
 import { describeError, PipelineError } from '../core/errors.js';
 import { failureObjectKey, rawObjectKey } from '../core/lake-layout.js';
 import type { Logger } from '../core/logger.js';
@@ -29,6 +30,11 @@ export interface ExtractSettings {
 
 export interface ExtractDeps {
   market: MarketSource;
+  /**
+   * market_chart/range for backfill requests: the same client as `market` in the cloud, so
+   * scheduled runs and backfill chunks share one throttle (the plan's rate).
+   */
+  history?: HistorySource;
   lake: RawStore;
   publisher: EventPublisher;
   clock: Clock;

@@ -2,6 +2,7 @@ import {
   dimAsset,
   dimDate,
   factMarketSnapshot,
+  factPriceHistory,
   opsRejectedRecord,
   TABLES,
   type ColumnType,
@@ -140,6 +141,8 @@ export const MERGE_STAGING_TABLES = {
   staging_asset: dimAsset,
   staging_date: dimDate,
   staging_rejected: opsRejectedRecord,
+  // load/merge_price_history.sql: one backfill chunk's points (with staging_date for its calendar).
+  staging_history: factPriceHistory,
 } as const satisfies Record<string, TableDef>;
 export type StagingPlaceholder = keyof typeof MERGE_STAGING_TABLES;
 
@@ -186,6 +189,35 @@ export const SQL_PARAMETERS = {
     records_rejected: 'INT64',
     freshness_max_seconds: 'INT64',
   },
+  'load/merge_price_history.sql': {
+    chunk_id: 'STRING',
+    coin_id: 'STRING',
+    vs_currency: 'STRING',
+    granularity: 'STRING',
+    range_from: 'TIMESTAMP',
+    range_to: 'TIMESTAMP',
+    first_date: 'DATE',
+    last_date: 'DATE',
+    raw_object: 'STRING',
+    raw_generation: 'STRING',
+    points_in: 'INT64',
+    points_rejected: 'INT64',
+  },
+  'load/record_failed_chunk.sql': {
+    chunk_id: 'STRING',
+    coin_id: 'STRING',
+    vs_currency: 'STRING',
+    granularity: 'STRING',
+    range_from: 'TIMESTAMP',
+    range_to: 'TIMESTAMP',
+    raw_object: 'STRING',
+    raw_generation: 'STRING',
+    error_code: 'STRING',
+    error_message: 'STRING',
+  },
+  'load/get_chunk.sql': {
+    chunk_id: 'STRING',
+  },
   // cloud-check (ops/cloud-check) waits for a run with it.
   'ops/recent_run.sql': {
     triggered_at: 'TIMESTAMP',
@@ -205,4 +237,5 @@ export const VIEW_FILES = [
   'views/v_top_movers.sql',
   'views/v_run_health.sql',
   'views/v_freshness.sql',
+  'views/v_price_history.sql',
 ] as const;

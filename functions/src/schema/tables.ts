@@ -181,6 +181,58 @@ export const opsQualityCheck = {
   clusterBy: ['run_id'],
 } as const satisfies TableDef;
 
+/**
+ * Backfilled history from /coins/{id}/market_chart/range: a fact of its own beside the snapshot
+ * fact, so history is never mixed up with live snapshots (v_price_history unions the two, labelled).
+ */
+export const factPriceHistory = {
+  name: 'fact_price_history',
+  description:
+    'One row per asset, quote currency, granularity and hour or UTC day: backfilled CoinGecko market_chart history.',
+  columns: [
+    col('history_date', 'DATE', 'UTC date of ts; the partitioning column.', true),
+    col('date_key', 'INT64', 'Key to dim_date (YYYYMMDD of ts).', true),
+    col('asset_key', 'INT64', 'Durable key to dim_asset (hash of the CoinGecko id).', true),
+    col('coin_id', 'STRING', 'CoinGecko coin id.', true),
+    col('vs_currency', 'STRING', 'Quote currency of price, market_cap and total_volume.', true),
+    col('granularity', 'STRING', 'daily | hourly.', true),
+    col('ts', 'TIMESTAMP', 'Start of the hour or UTC day the point stands for.', true),
+    col('source_ts', 'TIMESTAMP', "CoinGecko's own timestamp of the point (off the grid).", true),
+    col('price', 'FLOAT64', 'Price.', true),
+    col('market_cap', 'FLOAT64', 'Market cap; null where CoinGecko reports 0 (unknown).'),
+    col('total_volume', 'FLOAT64', '24 h volume.'),
+    col('chunk_id', 'STRING', 'Backfill chunk (market_chart/range call) that loaded this row.', true),
+    col('loaded_at', 'TIMESTAMP', 'When the row was loaded.', true),
+  ],
+  key: ['asset_key', 'vs_currency', 'granularity', 'ts'],
+  partitionBy: 'history_date',
+  clusterBy: ['asset_key'],
+  requirePartitionFilter: true,
+} as const satisfies TableDef;
+
+export const opsBackfillChunk = {
+  name: 'ops_backfill_chunk',
+  description: 'One row per backfill chunk (one market_chart/range call): status, counts, error.',
+  columns: [
+    col('chunk_id', 'STRING', 'Chunk id: coin, currency, granularity and range.', true),
+    col('coin_id', 'STRING', 'CoinGecko coin id.', true),
+    col('vs_currency', 'STRING', 'Quote currency.', true),
+    col('granularity', 'STRING', 'daily | hourly.', true),
+    col('range_from', 'TIMESTAMP', 'Start of the range (inclusive).', true),
+    col('range_to', 'TIMESTAMP', 'End of the range (exclusive).', true),
+    col('status', 'STRING', 'loaded | failed.', true),
+    col('raw_object', 'STRING', 'Lake object of the answer or of the failed fetch.'),
+    col('raw_generation', 'STRING', 'Generation of that object.'),
+    col('points_in', 'INT64', 'Points in the answer.'),
+    col('points_loaded', 'INT64', 'Rows this chunk added (0 when others had them already).'),
+    col('points_rejected', 'INT64', 'Points that were not [timestamp, non-negative price].'),
+    col('error_code', 'STRING', 'Error code of a failed chunk.'),
+    col('error_message', 'STRING', 'Error message of a failed chunk.'),
+    col('updated_at', 'TIMESTAMP', 'Last change of this row.', true),
+  ],
+  key: ['chunk_id'],
+} as const satisfies TableDef;
+
 export const TABLES = [
   factMarketSnapshot,
   dimAsset,
@@ -188,6 +240,8 @@ export const TABLES = [
   opsRun,
   opsRejectedRecord,
   opsQualityCheck,
+  factPriceHistory,
+  opsBackfillChunk,
 ] as const;
 
 type TsType<T extends ColumnType> = T extends 'STRING'
@@ -212,3 +266,5 @@ export type DateRow = RowOf<typeof dimDate>;
 export type RunRow = RowOf<typeof opsRun>;
 export type RejectedRow = RowOf<typeof opsRejectedRecord>;
 export type QualityCheckRow = RowOf<typeof opsQualityCheck>;
+export type PriceHistoryRow = RowOf<typeof factPriceHistory>;
+export type BackfillChunkRow = RowOf<typeof opsBackfillChunk>;

@@ -31,11 +31,11 @@ describe('parseFilters', () => {
 describe('chartQuery', () => {
   test('filters assets and dates with parameters, newest rows kept under the cap', () => {
     const { sql, params } = chartQuery(
-      chart('price_history'),
+      chart('market_cap_history'),
       filters('assets=bitcoin,ethereum&from=2026-11-01&to=2026-11-30'),
     );
     expect(sql).toBe(
-      'select * from (select slot_ts, symbol, current_price, coin_id from v_market_snapshot' +
+      'select * from (select slot_ts, symbol, market_cap, coin_id from v_market_snapshot' +
         ' where coin_id in ($asset_0, $asset_1) and snapshot_date >= cast($date_from as date)' +
         ' and snapshot_date <= cast($date_to as date) order by slot_ts desc limit 20000) order by slot_ts',
     );
@@ -45,6 +45,15 @@ describe('chartQuery', () => {
       date_from: '2026-11-01',
       date_to: '2026-11-30',
     });
+  });
+
+  test('the price chart reads v_price_history (snapshots and backfill), filtered on price_date', () => {
+    const { sql } = chartQuery(chart('price_history'), filters('assets=bitcoin&from=2026-11-01'));
+    expect(sql).toBe(
+      'select * from (select ts, symbol, price, coin_id from v_price_history' +
+        ' where coin_id in ($asset_0) and price_date >= cast($date_from as date)' +
+        ' order by ts desc limit 20000) order by ts',
+    );
   });
 
   test('a single-asset chart takes the first selected asset only', () => {

@@ -154,4 +154,21 @@ export const DUCKDB_VIEWS: readonly string[] = [
    from ops_run as r
    where r.status = 'loaded'
    group by r.source, r.vs_currency`,
+  // Same as sql/views/v_price_history.sql: snapshots and backfilled history, labelled by source.
+  `create or replace view v_price_history as
+   with current_asset as (${CURRENT_ASSET}),
+   price_point as (
+     select f.asset_key, f.coin_id, f.vs_currency, f.slot_ts as ts, f.current_price as price, f.market_cap,
+            f.total_volume, 'snapshot' as granularity, 'snapshot' as source, f.snapshot_date as price_date
+     from fact_market_snapshot as f
+     where f.snapshot_date >= reporting_date() - 3660 and f.current_price is not null
+     union all
+     select h.asset_key, h.coin_id, h.vs_currency, h.ts, h.price, h.market_cap, h.total_volume,
+            h.granularity, 'backfill' as source, h.history_date as price_date
+     from fact_price_history as h
+     where h.history_date >= reporting_date() - 3660
+   )
+   select p.coin_id, p.vs_currency, p.ts, p.price, p.market_cap, p.total_volume, p.granularity, p.source,
+          p.price_date, coalesce(c.symbol, p.coin_id) as symbol
+   from price_point as p left join current_asset as c on c.asset_key = p.asset_key`,
 ];

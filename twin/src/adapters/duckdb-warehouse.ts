@@ -11,14 +11,22 @@ import {
 } from '@duckdb/node-api';
 import { LoadError } from '../../../functions/src/load/errors.js';
 import type { LoadOutcome, StarBatch, Warehouse } from '../../../functions/src/core/warehouse.js';
+import type {
+  HistoryBatch,
+  HistoryLoadOutcome,
+  HistoryWarehouse,
+} from '../../../functions/src/history/history-batch.js';
 import { duckDbDdl } from '../../../functions/src/schema/duckdb-ddl.js';
 import {
   dimAsset,
   dimDate,
   factMarketSnapshot,
+  factPriceHistory,
+  opsBackfillChunk,
   opsRejectedRecord,
   opsRun,
   TABLES,
+  type BackfillChunkRow,
   type QualityCheckRow,
   type RunRow,
   type TableDef,
@@ -34,6 +42,7 @@ const STAGING = {
   asset: { table: dimAsset, name: '_stg_asset' },
   date: { table: dimDate, name: '_stg_date' },
   rejected: { table: opsRejectedRecord, name: '_stg_rejected' },
+  history: { table: factPriceHistory, name: '_stg_history' },
 } as const;
 
 const READ_ONLY_LOCKED_DOWN = {
@@ -70,7 +79,7 @@ const cols = (t: TableDef) => t.columns.map((c) => c.name).join(', ');
  * records and the run record, all in one transaction. Writes are serialised in-process; a second
  * process gets DuckDB's file lock error, reported clearly.
  */
-export class DuckDbWarehouse implements Warehouse {
+export class DuckDbWarehouse implements Warehouse, HistoryWarehouse {
   private queue: Promise<unknown> = Promise.resolve();
   private schemaReady = false;
   /** dim_date keys this process committed; dim_date rows are never removed, so they stay there. */
@@ -282,6 +291,100 @@ export class DuckDbWarehouse implements Warehouse {
           updated_at: ts(run.updated_at),
         },
       );
+    });
+  }
+
+  /**
+   * A backfill chunk, in one transaction: its calendar rows, its points insert-only on the grain
+   * (`on conflict do nothing`: a redelivered or overlapping chunk adds nothing), and its chunk
+   * record. Same semantics as sql/load/merge_price_history.sql in BigQuery.
+   */
+  loadHistoryChunk(batch: HistoryBatch): Promise<HistoryLoadOutcome> {
+    return this.serialised(async () => {
+      const c = this.connection;
+      const newDates = batch.dates.filter((d) => !this.committedDates.has(d.date_key));
+      await this.stage('history', batch.rows);
+      if (newDates.length > 0) await this.stage('date', newDates);
+      await c.run('BEGIN TRANSACTION');
+      try {
+        if (newDates.length > 0) {
+          await c.run(
+            `insert into dim_date select s.* from _stg_date as s
+             where not exists (select 1 from dim_date as d where d.date_key = s.date_key)`,
+          );
+        }
+        const points = await c.run(
+          `insert into fact_price_history select s.* from _stg_history as s on conflict do nothing`,
+        );
+        await c.run(
+          `insert into ops_backfill_chunk (${cols(opsBackfillChunk)})
+           values ($chunk_id, $coin_id, $vs_currency, $granularity, $range_from, $range_to, 'loaded',
+                   $raw_object, $raw_generation, $points_in, $points_loaded, $points_rejected, null, null, $now)
+           on conflict (chunk_id) do update set
+             status = 'loaded', raw_object = excluded.raw_object, raw_generation = excluded.raw_generation,
+             points_in = excluded.points_in, points_loaded = excluded.points_loaded,
+             points_rejected = excluded.points_rejected, error_code = null, error_message = null,
+             updated_at = excluded.updated_at
+           where ops_backfill_chunk.status <> 'loaded'`,
+          {
+            chunk_id: batch.chunk.chunkId,
+            coin_id: batch.chunk.coinId,
+            vs_currency: batch.chunk.vsCurrency,
+            granularity: batch.chunk.granularity,
+            range_from: ts(batch.chunk.from),
+            range_to: ts(batch.chunk.to),
+            raw_object: batch.raw.key,
+            raw_generation: batch.raw.generation,
+            points_in: batch.counts.pointsIn,
+            points_loaded: points.rowsChanged,
+            points_rejected: batch.counts.rejected,
+            now: ts(new Date()),
+          },
+        );
+        await c.run('COMMIT');
+        for (const d of newDates) this.committedDates.add(d.date_key);
+        return { pointsInserted: points.rowsChanged };
+      } catch (error) {
+        await c.run('ROLLBACK').catch(() => undefined);
+        throw classify(error);
+      }
+    });
+  }
+
+  recordFailedChunk(row: BackfillChunkRow): Promise<void> {
+    return this.serialised(async () => {
+      await this.connection.run(
+        `insert into ops_backfill_chunk (chunk_id, coin_id, vs_currency, granularity, range_from, range_to,
+                                         status, raw_object, raw_generation, error_code, error_message, updated_at)
+         values ($chunk_id, $coin_id, $vs_currency, $granularity, $range_from, $range_to, 'failed',
+                 $raw_object, $raw_generation, $error_code, $error_message, $updated_at)
+         on conflict (chunk_id) do update set
+           status = 'failed', raw_object = excluded.raw_object, raw_generation = excluded.raw_generation,
+           error_code = excluded.error_code, error_message = excluded.error_message, updated_at = excluded.updated_at
+         where ops_backfill_chunk.status <> 'loaded'`,
+        {
+          chunk_id: row.chunk_id,
+          coin_id: row.coin_id,
+          vs_currency: row.vs_currency,
+          granularity: row.granularity,
+          range_from: ts(row.range_from),
+          range_to: ts(row.range_to),
+          raw_object: row.raw_object,
+          raw_generation: row.raw_generation,
+          error_code: row.error_code,
+          error_message: row.error_message,
+          updated_at: ts(row.updated_at),
+        },
+      );
+    });
+  }
+
+  getChunk(chunkId: string): Promise<BackfillChunkRow | undefined> {
+    return this.serialised(async () => {
+      const rows = await this.select(`select * from ops_backfill_chunk where chunk_id = $chunk_id`, {
+        chunk_id: chunkId,
+      });
+      return rows[0] as BackfillChunkRow | undefined;
     });
   }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { eventAttributes, type RunEvent } from '../../../functions/src/core/event.js';
+import { eventAttributes, type PipelineEvent } from '../../../functions/src/core/event.js';
 import { describeError } from '../../../functions/src/core/errors.js';
 import type { Logger } from '../../../functions/src/core/logger.js';
 import type { Clock, EventPublisher } from '../../../functions/src/core/ports.js';
@@ -57,7 +57,7 @@ export class LocalPubSub implements EventPublisher {
     this.handler = handler;
   }
 
-  async publish(event: RunEvent): Promise<string> {
+  async publish(event: PipelineEvent): Promise<string> {
     const now = this.options.clock.now();
     // Time-ordered ids keep `pending/` and `dead-letter/` listings in publish order.
     const messageId = `${now.getTime()}-${String(this.sequence++).padStart(6, '0')}-${randomBytes(3).toString('hex')}`;

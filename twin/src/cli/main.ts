@@ -30,6 +30,8 @@ commands:
   query   "SQL" [--timeout SECONDS]   read-only SQL on the local warehouse
   redrive                             deliver dead-lettered events again
   ping    [--source S]                check that the market API answers (and the key is accepted)
+  backfill --coins A,B|--top N --from DATE --to DATE [--granularity daily|hourly] [--source S]
+                                      history from market_chart/range into fact_price_history
   cloud-check --stack S               prove a deployed stack end to end (crypto-pipeline cloud-check --help)
 
 options:
@@ -43,6 +45,11 @@ options:
   --data-dir DIR                      lake, events and warehouse (default .data, env PIPELINE_DATA_DIR)
   --timeout SECONDS                   stop a query after this long (default ${QUERY_TIMEOUT_SECONDS})
   --port N                            dashboard port (default 0: a free port, printed)
+  --coins ID,ID                       backfill: CoinGecko coin ids (bitcoin,ethereum)
+  --top N                             backfill: the N largest coins by market cap
+  --from DATE, --to DATE              backfill: first and last UTC day (YYYY-MM-DD), both included
+  --granularity daily|hourly          backfill: one point per day (default) or per hour
+  --print-requests                    backfill: print the chunk requests for the cloud topic, fetch nothing
   --json                              machine-readable output (shapes: README.md)
   --verbose                           log every pipeline step to stderr
 
@@ -61,8 +68,12 @@ const OPTIONS = {
   project: { type: 'string' },
   dataset: { type: 'string' },
   'template-report': { type: 'string' },
+  coins: { type: 'string' },
+  top: { type: 'string' },
   from: { type: 'string' },
   to: { type: 'string' },
+  granularity: { type: 'string' },
+  'print-requests': { type: 'boolean' },
   json: { type: 'boolean' },
   verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -80,6 +91,20 @@ const COMMANDS: Record<string, { options: OptionName[]; positionals?: 'sql' }> =
   redrive: { options: ['data-dir', 'json', 'verbose'] },
   replay: { options: ['from', 'to', 'data-dir', 'json', 'verbose'] },
   ping: { options: ['source', 'json', 'verbose'] },
+  backfill: {
+    options: [
+      'coins',
+      'top',
+      'from',
+      'to',
+      'granularity',
+      'source',
+      'data-dir',
+      'json',
+      'verbose',
+      'print-requests',
+    ],
+  },
 };
 
 /** Where the CLI writes; tests pass their own. */
@@ -269,6 +294,32 @@ async function dispatch(argv: string[], env: Record<string, string | undefined>,
         await market.close();
       }
     }
+    case 'backfill': {
+      const source = sourceOption(values.source);
+      const request = backfillRequest(values);
+      const config = twinConfig(env, { dataDir }, { kind: 'pipeline', source });
+      const controller = new AbortController();
+      const release = (
+        io.onStop ?? processStop(io, 'stopping after the chunk in flight (again to stop at once)')
+      )(() => controller.abort());
+      try {
+        const { backfillCommand } = await import('./backfill-command.js');
+        return await backfillCommand({
+          config,
+          source,
+          ...request,
+          json,
+          logger,
+          verbose,
+          printRequests: values['print-requests'] ?? false,
+          out: io.out,
+          stream: io.stream,
+          signal: controller.signal,
+        });
+      } finally {
+        release();
+      }
+    }
     case 'run':
     case 'start': {
       const source = sourceOption(values.source);
@@ -332,6 +383,55 @@ async function dispatch(argv: string[], env: Record<string, string | undefined>,
     }
   }
   return usage(`unknown command ${JSON.stringify(command)}`);
+}
+
+const DAY_MS = 86_400_000;
+
+/** A `YYYY-MM-DD` option as UTC midnight, or a usage error. */
+function utcDay(name: string, text: string | undefined): Date {
+  if (text === undefined) usage(`backfill needs --${name} YYYY-MM-DD`);
+  const time = /^\d{4}-\d{2}-\d{2}$/.test(text) ? Date.parse(`${text}T00:00:00Z`) : NaN;
+  // Date.parse rolls 2024-02-31 over into March; such a day does not exist.
+  if (Number.isNaN(time) || new Date(time).toISOString().slice(0, 10) !== text)
+    usage(`--${name} must be a date such as 2024-01-31 (UTC), got ${JSON.stringify(text)}`);
+  return new Date(time);
+}
+
+/** The backfill's own options: which coins, which days, which granularity (all checked here). */
+function backfillRequest(values: {
+  coins?: string;
+  top?: string;
+  from?: string;
+  to?: string;
+  granularity?: string;
+}) {
+  if ((values.coins === undefined) === (values.top === undefined))
+    usage('backfill needs either --coins bitcoin,ethereum or --top N (not both)');
+  let coins: string[] | undefined;
+  if (values.coins !== undefined) {
+    coins = values.coins.split(',').map((c) => c.trim().toLowerCase());
+    if (coins.some((c) => c === ''))
+      usage(`--coins must list CoinGecko ids separated by commas, got ${JSON.stringify(values.coins)}`);
+  }
+  let top: number | undefined;
+  if (values.top !== undefined) {
+    top = Number(values.top);
+    if (!/^\d+$/.test(values.top) || top < 1 || top > 1000)
+      usage(`--top must be a whole number from 1 to 1000, got ${JSON.stringify(values.top)}`);
+  }
+  const granularity = values.granularity ?? 'daily';
+  if (granularity !== 'daily' && granularity !== 'hourly')
+    usage(`--granularity must be daily or hourly, got ${JSON.stringify(granularity)}`);
+  const from = utcDay('from', values.from);
+  const last = utcDay('to', values.to);
+  if (last < from) usage(`--to ${values.to} is before --from ${values.from}`);
+  return {
+    coins,
+    top,
+    from,
+    to: new Date(last.getTime() + DAY_MS),
+    granularity: granularity as 'daily' | 'hourly',
+  };
 }
 
 function sourceOption(text: string | undefined): SourceSpec {

@@ -4,3 +4,4 @@ export * from './market-simulator.js';
 export * from './simulator-responder.js';
 export * from './replay-source.js';
 export * from './market-server.js';
+export * from './market-chart-series.js';

@@ -5,6 +5,7 @@ import {
   JSON_CONTENT_TYPE,
   MARKET_ORDERS,
   MAX_PER_PAGE,
+  type MarketChartQuery,
   type MarketOrder,
   type MarketQuery,
   type MarketResponder,
@@ -89,6 +90,34 @@ export function parseMarketQuery(params: URLSearchParams): Parsed<MarketQuery> {
   };
 }
 
+const MARKET_CHART_RANGE = new RegExp(`^${API}/coins/([^/]+)/market_chart/range$`);
+
+/** Validates a /coins/{id}/market_chart/range query: currency, and `from` <= `to` in unix seconds. */
+export function parseMarketChartQuery(coinId: string, params: URLSearchParams): Parsed<MarketChartQuery> {
+  const vsCurrency = (params.get('vs_currency') ?? '').trim().toLowerCase();
+  if (vsCurrency === '') return { ok: false, message: 'Missing parameter vs_currency' };
+  if (!/^[a-z0-9]{1,10}$/.test(vsCurrency)) {
+    return { ok: false, message: `vs_currency is not a currency code, got ${JSON.stringify(vsCurrency)}` };
+  }
+  const seconds = (name: string): Parsed<number> => {
+    const raw = params.get(name);
+    if (raw === null || raw === '') return { ok: false, message: `Missing parameter ${name}` };
+    const value = /^\d{1,12}(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
+    if (!Number.isFinite(value))
+      return { ok: false, message: `${name} must be a unix timestamp, got ${JSON.stringify(raw)}` };
+    return { ok: true, value };
+  };
+  const from = seconds('from');
+  if (!from.ok) return from;
+  const to = seconds('to');
+  if (!to.ok) return to;
+  if (from.value > to.value) return { ok: false, message: 'from must not be after to' };
+  return {
+    ok: true,
+    value: { coinId: decodeURIComponent(coinId), vsCurrency, from: from.value, to: to.value },
+  };
+}
+
 function send(req: IncomingMessage, res: ServerResponse, response: MarketResponse): void {
   const body = typeof response.body === 'string' ? Buffer.from(response.body, 'utf8') : response.body;
   const headers: Record<string, string> = {
@@ -119,6 +148,12 @@ async function route(source: MarketResponder, req: IncomingMessage): Promise<Mar
     const query = parseMarketQuery(params);
     if (!query.ok) return errorEnvelope(400, query.message);
     return await source.markets(query.value);
+  }
+  const chart = MARKET_CHART_RANGE.exec(path);
+  if (chart && source.marketChartRange) {
+    const query = parseMarketChartQuery(chart[1]!, params);
+    if (!query.ok) return errorEnvelope(400, query.message);
+    return await source.marketChartRange(query.value);
   }
   return { status: 404, headers: { 'content-type': JSON_CONTENT_TYPE }, body: NOT_FOUND_BODY };
 }

@@ -54,6 +54,19 @@ export interface MarketSimulator {
   marketAt(time: Date, options?: MarketAtOptions): CoinMarket[];
   /** The label a coin carries at `time`; undefined for an unknown id. */
   labelAt(id: string, time: Date): AssetLabel | undefined;
+  /**
+   * One market_chart point of a coin at `time` (the same price path /coins/markets samples), in
+   * `vsCurrency`; undefined for an unknown id. Market cap is 0 where circulating supply is unknown,
+   * as CoinGecko reports it.
+   */
+  chartPointAt(id: string, time: Date, vsCurrency?: string): ChartPoint | undefined;
+}
+
+/** A market_chart point: `[t, price]`, `[t, market_cap]`, `[t, total_volume]` share the time. */
+export interface ChartPoint {
+  price: number;
+  marketCap: number;
+  totalVolume: number;
 }
 
 /**
@@ -575,6 +588,19 @@ export function createMarketSimulator(options: MarketSimulatorOptions = {}): Mar
     labelAt(id: string, time: Date): AssetLabel | undefined {
       const coin = byId.get(id);
       return coin && labelAtMs(coin, time.getTime());
+    },
+    chartPointAt(id: string, time: Date, vsCurrency = 'usd'): ChartPoint | undefined {
+      const coin = byId.get(id);
+      const rate = SIMULATOR_VS_CURRENCIES[vsCurrency.toLowerCase()];
+      if (!coin || rate === undefined) return undefined;
+      const t = time.getTime();
+      const priceUsd = exp(logPriceAt(coin, t));
+      const circulating = coin.unknownCirculating ? 0 : circulatingAt(coin, t);
+      return {
+        price: sig(priceUsd * rate),
+        marketCap: round(priceUsd * rate * circulating),
+        totalVolume: round(volumeAt(coin, t, priceUsd) * rate),
+      };
     },
   };
 }

@@ -3,10 +3,12 @@ import { join } from 'node:path';
 import {
   JSON_CONTENT_TYPE,
   errorEnvelope,
+  type MarketChartQuery,
   type MarketQuery,
   type MarketResponder,
   type MarketResponse,
 } from './types.js';
+import { COIN_NOT_FOUND, type ChartBody, type ChartSeries } from './market-chart-series.js';
 
 /**
  * Replays saved /coins/markets bodies (a lake export, or the corpus of real responses) through the
@@ -30,6 +32,21 @@ export interface ReplaySource extends MarketResponder {
   slotTimeOf(fileName: string): Promise<Date>;
   /** Synchronous: the selected file is already in memory. */
   markets(query: MarketQuery): MarketResponse;
+  /**
+   * Answers a coin's range from every `market_chart_<coin id>_<vs currency>_….json` file of the
+   * folder (their points merged, one per timestamp), keeping the points inside [from, to].
+   */
+  marketChartRange(query: MarketChartQuery): Promise<MarketResponse>;
+}
+
+/** `market_chart_<coin id>_<vs currency>_…` (CoinGecko ids hold no underscore). */
+const CHART_FILE = /^market_chart_([a-z0-9.-]+)_([a-z0-9]+)_.*\.json$/;
+
+function seriesOf(value: unknown): ChartSeries {
+  if (!Array.isArray(value)) return [];
+  return value.filter(
+    (p): p is [number, number] => Array.isArray(p) && typeof p[0] === 'number' && typeof p[1] === 'number',
+  );
 }
 
 type Body = { kind: 'array'; records: unknown[] } | { kind: 'error'; status: number } | { kind: 'other' };
@@ -105,6 +122,44 @@ export async function openReplay(dir: string): Promise<ReplaySource> {
   }
   const known = new Set(files);
   let current: Loaded | undefined;
+  const charts = new Map<string, Promise<ChartBody | undefined>>();
+
+  /** Every saved chart of one coin and currency, merged; undefined when the folder has none. */
+  const chartOf = (coinId: string, vsCurrency: string): Promise<ChartBody | undefined> => {
+    const key = `${coinId}|${vsCurrency}`;
+    let loaded = charts.get(key);
+    if (!loaded) {
+      loaded = (async () => {
+        const names = files.filter((f) => {
+          const m = CHART_FILE.exec(f);
+          return m?.[1] === coinId && m[2] === vsCurrency;
+        });
+        if (names.length === 0) return undefined;
+        const merged = {
+          prices: new Map<number, number>(),
+          market_caps: new Map<number, number>(),
+          total_volumes: new Map<number, number>(),
+        };
+        for (const name of names) {
+          const body = JSON.parse((await readFile(join(dir, name))).toString('utf8')) as Record<
+            string,
+            unknown
+          >;
+          for (const series of ['prices', 'market_caps', 'total_volumes'] as const) {
+            for (const [t, v] of seriesOf(body[series])) if (!merged[series].has(t)) merged[series].set(t, v);
+          }
+        }
+        const sorted = (m: Map<number, number>): ChartSeries => [...m.entries()].sort((a, b) => a[0] - b[0]);
+        return {
+          prices: sorted(merged.prices),
+          market_caps: sorted(merged.market_caps),
+          total_volumes: sorted(merged.total_volumes),
+        };
+      })();
+      charts.set(key, loaded);
+    }
+    return loaded;
+  };
 
   const load = async (fileName: string): Promise<Loaded> => {
     if (!known.has(fileName)) throw new Error(`${fileName} is not a .json file in replay folder ${dir}`);
@@ -139,6 +194,22 @@ export async function openReplay(dir: string): Promise<ReplaySource> {
         );
       }
       return slot;
+    },
+    async marketChartRange(query: MarketChartQuery): Promise<MarketResponse> {
+      const chart = await chartOf(query.coinId, query.vsCurrency);
+      if (!chart) return COIN_NOT_FOUND;
+      const from = query.from * 1000;
+      const to = query.to * 1000;
+      const inside = (s: ChartSeries) => s.filter(([t]) => t >= from && t <= to);
+      return {
+        status: 200,
+        headers: { 'content-type': JSON_CONTENT_TYPE },
+        body: JSON.stringify({
+          prices: inside(chart.prices),
+          market_caps: inside(chart.market_caps),
+          total_volumes: inside(chart.total_volumes),
+        }),
+      };
     },
     markets(query: MarketQuery): MarketResponse {
       if (!current) return errorEnvelope(503, `no replay file selected in ${dir}`);

@@ -1,4 +1,17 @@
-import type { CoinMarket, MarketOrder, MarketQuery, MarketResponder, MarketResponse } from './types.js';
+import type {
+  CoinMarket,
+  MarketChartQuery,
+  MarketOrder,
+  MarketQuery,
+  MarketResponder,
+  MarketResponse,
+} from './types.js';
+import {
+  beyondWindowResponse,
+  chartSampleTimes,
+  COIN_NOT_FOUND,
+  type ChartBody,
+} from './market-chart-series.js';
 import { errorEnvelope, JSON_CONTENT_TYPE, jsonResponse } from './types.js';
 import { SIMULATOR_VS_CURRENCIES, type MarketSimulator } from './market-simulator.js';
 
@@ -27,11 +40,16 @@ export interface SimulatorResponderOptions {
   /** Where "now" comes from when no time is set; default the real clock. */
   now?: () => Date;
   faults?: FaultPlan;
+  /**
+   * Days of history market_chart/range serves before answering error 10012, like CoinGecko's
+   * public and demo plans (default 365); null serves any range, like a paid plan.
+   */
+  historyWindowDays?: number | null;
 }
 
 export interface SimulatorResponder extends MarketResponder {
   readonly simulator: MarketSimulator;
-  /** /coins/markets requests seen so far (the fault counter). */
+  /** /coins/markets and market_chart/range requests seen so far (the fault counter). */
   readonly requestCount: number;
   /** Pins the market to `time` (the CLI's `run --slot`); undefined goes back to `now()`. */
   setTime(time: Date | undefined): void;
@@ -39,6 +57,8 @@ export interface SimulatorResponder extends MarketResponder {
   setFaults(faults: FaultPlan | undefined): void;
   /** Synchronous, so tests can drive it without a server. */
   markets(query: MarketQuery): MarketResponse;
+  /** Deterministic history of a simulated coin: the same path /coins/markets samples. */
+  marketChartRange(query: MarketChartQuery): MarketResponse;
 }
 
 const RATE_LIMIT_MESSAGE =
@@ -184,6 +204,35 @@ export function simulatorResponder(
         };
       }
       return faultFor(faults, count, () => JSON.stringify(page())) ?? jsonResponse(page());
+    },
+    marketChartRange(query: MarketChartQuery): MarketResponse {
+      count += 1;
+      if (SIMULATOR_VS_CURRENCIES[query.vsCurrency] === undefined) {
+        return {
+          status: 400,
+          headers: { 'content-type': JSON_CONTENT_TYPE },
+          body: '{"error":"invalid vs_currency"}',
+        };
+      }
+      // History is served as of the real clock: a pinned slot (run --slot) says nothing about it.
+      const current = now();
+      const windowDays = options.historyWindowDays === undefined ? 365 : options.historyWindowDays;
+      if (windowDays !== null && query.from * 1000 < current.getTime() - windowDays * 86_400_000) {
+        return beyondWindowResponse(current, windowDays);
+      }
+      if (simulator.chartPointAt(query.coinId, current, query.vsCurrency) === undefined)
+        return COIN_NOT_FOUND;
+      const body = (): ChartBody => {
+        const chart: ChartBody = { prices: [], market_caps: [], total_volumes: [] };
+        for (const t of chartSampleTimes(query.from * 1000, query.to * 1000, current.getTime())) {
+          const point = simulator.chartPointAt(query.coinId, new Date(t), query.vsCurrency)!;
+          chart.prices.push([t, point.price]);
+          chart.market_caps.push([t, point.marketCap]);
+          chart.total_volumes.push([t, point.totalVolume]);
+        }
+        return chart;
+      };
+      return faultFor(faults, count, () => JSON.stringify(body())) ?? jsonResponse(body());
     },
   };
 }

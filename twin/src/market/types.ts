@@ -82,9 +82,21 @@ export interface MarketResponse {
   body: string | Buffer;
 }
 
+/** A /coins/{id}/market_chart/range request after the server has validated it. */
+export interface MarketChartQuery {
+  coinId: string;
+  /** Lower-cased. */
+  vsCurrency: string;
+  /** Unix seconds, as the API takes them. */
+  from: number;
+  to: number;
+}
+
 /** Anything that can answer /coins/markets: the simulator, a replay folder, a test double. */
 export interface MarketResponder {
   markets(query: MarketQuery): MarketResponse | Promise<MarketResponse>;
+  /** /coins/{id}/market_chart/range; a responder without it answers 404 like an unknown path. */
+  marketChartRange?(query: MarketChartQuery): MarketResponse | Promise<MarketResponse>;
 }
 
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';

@@ -5,6 +5,7 @@ import { systemClock, type Clock } from '../../core/ports.js';
 import { utcDate } from '../../core/run-identity.js';
 import { shortHash } from '../../core/stable-key.js';
 import type { LoadOutcome, StarBatch, Warehouse } from '../../core/warehouse.js';
+import type { HistoryBatch, HistoryLoadOutcome, HistoryWarehouse } from '../../history/history-batch.js';
 import { LoadError } from '../../load/errors.js';
 import {
   bigQuerySchema,
@@ -13,7 +14,15 @@ import {
   type StagingPlaceholder,
 } from '../../schema/bigquery-schema.js';
 import { FRESHNESS_MAX_MEDIAN_AGE_SECONDS } from '../../quality/checks.js';
-import { opsQualityCheck, opsRun, TABLES, type QualityCheckRow, type RunRow } from '../../schema/tables.js';
+import {
+  opsBackfillChunk,
+  opsQualityCheck,
+  opsRun,
+  TABLES,
+  type BackfillChunkRow,
+  type QualityCheckRow,
+  type RunRow,
+} from '../../schema/tables.js';
 import { readSql, renderSql, type SqlName } from '../../sql/sql-files.js';
 import {
   decodeRows,
@@ -154,6 +163,50 @@ export function recordFailedRunParameters(run: RunRow): ParametersOf<'load/recor
   };
 }
 
+/** The named parameters of `sql/load/merge_price_history.sql` for a backfill chunk. */
+export function mergePriceHistoryParameters(
+  batch: HistoryBatch,
+): ParametersOf<'load/merge_price_history.sql'> {
+  const { chunk } = batch;
+  const days = batch.rows.map((r) => r.history_date).sort();
+  return {
+    chunk_id: chunk.chunkId,
+    coin_id: chunk.coinId,
+    vs_currency: chunk.vsCurrency,
+    granularity: chunk.granularity,
+    range_from: chunk.from,
+    range_to: chunk.to,
+    // The partition range the merge reads; an empty chunk reads the range's first day only.
+    first_date: days[0] ?? utcDate(chunk.from),
+    last_date: days.at(-1) ?? utcDate(chunk.from),
+    raw_object: batch.raw.key,
+    raw_generation: batch.raw.generation,
+    points_in: batch.counts.pointsIn,
+    points_rejected: batch.counts.rejected,
+  };
+}
+
+/** The named parameters of `sql/load/record_failed_chunk.sql`. */
+export function recordFailedChunkParameters(
+  row: BackfillChunkRow,
+): ParametersOf<'load/record_failed_chunk.sql'> {
+  return {
+    chunk_id: row.chunk_id,
+    coin_id: row.coin_id,
+    vs_currency: row.vs_currency,
+    granularity: row.granularity,
+    range_from: row.range_from,
+    range_to: row.range_to,
+    raw_object: row.raw_object,
+    raw_generation: row.raw_generation,
+    error_code: row.error_code,
+    error_message: row.error_message,
+  };
+}
+
+/** Chunk ids hold dots and dashes (coin ids); job and table ids take letters, digits and `_`. */
+const jobSafe = (id: string): string => id.replace(/[^A-Za-z0-9_]/g, '_');
+
 /**
  * A job id names one attempt; a failed job cannot be run again under its id. When the job found
  * under an id failed, the next id in the chain `<base>`, `<base>_2`, ... is tried: deterministic,
@@ -184,7 +237,7 @@ const BACKEND = new Set(['backendError', 'internalError', 'jobBackendError', 'jo
  * once (see `api`), so this budget is the only retry loop. Nothing else is needed to construct it.
  * `ensureSchema` verifies and never creates (Pulumi owns the tables).
  */
-export class BigQueryWarehouse implements Warehouse {
+export class BigQueryWarehouse implements Warehouse, HistoryWarehouse {
   private readonly clock: Clock;
   private readonly policy: RetryPolicy;
   private readonly random: () => number;
@@ -372,6 +425,90 @@ export class BigQueryWarehouse implements Warehouse {
       (jobId) => this.insertQueryJob(jobId, sql, parameters, 'record_failed_run'),
       budget,
     );
+  }
+
+  /**
+   * A backfill chunk: its points and calendar rows loaded into two staging tables, then
+   * `sql/load/merge_price_history.sql` as job `history_<chunk>_<fingerprint>`, so a redelivery
+   * meets the earlier job, like loadBatch.
+   */
+  async loadHistoryChunk(batch: HistoryBatch): Promise<HistoryLoadOutcome> {
+    const budget = this.budget();
+    const base = jobSafe(batch.chunk.chunkId);
+    const identifiers: Record<string, SqlName> = { dataset: this.datasetPath() };
+    const staged = (
+      [
+        ['staging_history', 'history', batch.rows],
+        ['staging_date', 'date', batch.dates],
+      ] as const
+    ).map(([placeholder, suffix, rows]) => {
+      const tableId = `_staging_${base}_${suffix}`;
+      identifiers[placeholder] = tableId;
+      return {
+        placeholder,
+        suffix,
+        tableId,
+        payload: stagingPayload(MERGE_STAGING_TABLES[placeholder], rows),
+      };
+    });
+    const settled = await Promise.allSettled(
+      staged.map(async ({ placeholder, suffix, tableId, payload }) => {
+        await this.runJob(
+          `load_${base}_${suffix}_${payload.contentHash}`,
+          (jobId) => this.insertLoadJob(jobId, tableId, placeholder, payload),
+          budget,
+        );
+        await this.expireLater(tableId, budget);
+      }),
+    );
+    const failures = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    if (failures.length > 0) throw failures.find((f) => !isRetryable(f)) ?? failures[0];
+
+    const file = 'load/merge_price_history.sql';
+    const sql = renderSql(readSql(file), identifiers);
+    const params = mergePriceHistoryParameters(batch);
+    const fingerprint = shortHash(sql, JSON.stringify(params), ...staged.map((s) => s.payload.stableHash));
+    const parameters = queryParameters(SQL_PARAMETERS[file], params);
+    const merge = await this.runJob(
+      `history_${base}_${fingerprint}`,
+      (jobId) => this.insertQueryJob(jobId, sql, parameters, 'merge_price_history'),
+      budget,
+    );
+    if (!merge.ours) return { pointsInserted: 0 };
+    const [row] = await this.queryResults(merge.jobId, budget);
+    return { pointsInserted: Number(row?.points_inserted ?? 0) };
+  }
+
+  /** Runs `sql/load/record_failed_chunk.sql`; the same failure delivered twice is one job. */
+  async recordFailedChunk(row: BackfillChunkRow): Promise<void> {
+    const budget = this.budget();
+    const file = 'load/record_failed_chunk.sql';
+    const sql = renderSql(readSql(file), { dataset: this.datasetPath() });
+    const params = recordFailedChunkParameters(row);
+    const parameters = queryParameters(SQL_PARAMETERS[file], params);
+    await this.runJob(
+      `failed_chunk_${jobSafe(row.chunk_id)}_${shortHash(sql, JSON.stringify(params))}`,
+      (jobId) => this.insertQueryJob(jobId, sql, parameters, 'record_failed_chunk'),
+      budget,
+    );
+  }
+
+  /** Runs `sql/load/get_chunk.sql` (a read: random job id). */
+  async getChunk(chunkId: string): Promise<BackfillChunkRow | undefined> {
+    const budget = this.budget();
+    const file = 'load/get_chunk.sql';
+    const sql = renderSql(readSql(file), { dataset: this.datasetPath() });
+    const parameters = queryParameters(SQL_PARAMETERS[file], { chunk_id: chunkId });
+    const job = await this.runJob(
+      `get_chunk_${jobSafe(chunkId)}_${randomUUID()}`,
+      (jobId) => this.insertQueryJob(jobId, sql, parameters, 'get_chunk'),
+      budget,
+    );
+    const [row] = await this.queryResults(job.jobId, budget);
+    if (row === undefined) return undefined;
+    const chunk: Record<string, unknown> = {};
+    for (const column of opsBackfillChunk.columns) chunk[column.name] = row[column.name] ?? null;
+    return chunk as BackfillChunkRow;
   }
 
   /** Runs `sql/load/get_run.sql` (a read: its job id is random, nothing to deduplicate). */

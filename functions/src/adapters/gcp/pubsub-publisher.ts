@@ -1,4 +1,4 @@
-import { eventAttributes, RunEventSchema, type RunEvent } from '../../core/event.js';
+import { eventAttributes, PipelineEventSchema, type PipelineEvent } from '../../core/event.js';
 import type { EventPublisher } from '../../core/ports.js';
 import { ExtractError } from '../../extract/errors.js';
 
@@ -58,9 +58,9 @@ export class PubSubEventPublisher implements EventPublisher {
   constructor(private readonly topic: MessageTopic) {}
 
   /** Resolves to the server-assigned message id. */
-  async publish(event: RunEvent): Promise<string> {
+  async publish(event: PipelineEvent): Promise<string> {
     // A malformed event would be a poison message for every subscriber: refuse it here.
-    const checked = RunEventSchema.safeParse(event);
+    const checked = PipelineEventSchema.safeParse(event);
     if (!checked.success) {
       throw new ExtractError(`refusing to publish an invalid event: ${checked.error.message}`, {
         code: 'event_invalid',
