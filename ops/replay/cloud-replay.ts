@@ -227,7 +227,9 @@ async function publishLake(
     ignored,
     interrupted: false,
   };
-  const progress = options.json ? undefined : startProgress(io, `replaying ${selected.length} lake object(s)`);
+  const progress = options.json
+    ? undefined
+    : startProgress(io, `replaying ${selected.length} lake object(s)`);
   let batch: { object: string; event: RunEvent }[] = [];
   const flush = async () => {
     if (batch.length === 0) return;
