@@ -2,6 +2,8 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import type { RunEvent } from '../../functions/src/core/event.js';
 import {
+  failureEvent,
+  FAILURE_PREFIX,
   jsonRange,
   parseDateRange,
   RAW_PREFIX,
@@ -27,9 +29,9 @@ usage: crypto-pipeline replay --stack <name> [--from DATE] [--to DATE] [options]
   --json                   print the summary as JSON
   --request-timeout SECONDS  per API call (default 30)
 
-Lists the raw objects under gs://<rawBucket>/${RAW_PREFIX}, reads each one's manifest (at its
-listed generation) and publishes the same event the extract function published to the events
-topic; the push subscription delivers them to the load function, which skips runs already loaded
+Lists the raw objects under gs://<rawBucket>/${RAW_PREFIX} (and the failed attempts under
+${FAILURE_PREFIX}), reads each one (at its listed generation) and publishes the same event the
+extract function published to the events topic; the push subscription delivers them to the load function, which skips runs already loaded
 from that generation, so nothing doubles. Watch the loads in ops_run (crypto-pipeline cloud-check).
 Credentials: Application Default Credentials or CLOUD_CHECK_ACCESS_TOKEN.`;
 
@@ -187,7 +189,7 @@ export async function cloudReplayCommand(
   if (options.json) io.out(JSON.stringify({ ...summary, range: jsonRange(summary.range) }, null, 2));
   else {
     io.out(
-      `${summary.found} raw object(s) found in gs://${summary.bucket}, ` +
+      `${summary.found} lake object(s) found in gs://${summary.bucket}, ` +
         `${summary.dryRun ? 'would publish' : 'published'} ${summary.published} event(s) to ${summary.topic}, ` +
         `${summary.failed.length} failed`,
     );
@@ -208,7 +210,7 @@ async function publishLake(
   io: CloudCheckIo,
   signal: AbortSignal | undefined,
 ): Promise<CloudReplaySummary> {
-  const listed = await lake.list(RAW_PREFIX);
+  const listed = [...(await lake.list(RAW_PREFIX)), ...(await lake.list(FAILURE_PREFIX))];
   const generation = new Map(listed.map((o) => [o.name, o.generation]));
   const { selected, ignored } = selectRawKeys(
     listed.map((o) => o.name),
@@ -225,7 +227,9 @@ async function publishLake(
     ignored,
     interrupted: false,
   };
-  const progress = options.json ? undefined : startProgress(io, `replaying ${selected.length} raw object(s)`);
+  const progress = options.json
+    ? undefined
+    : startProgress(io, `replaying ${selected.length} lake object(s)`);
   let batch: { object: string; event: RunEvent }[] = [];
   const flush = async () => {
     if (batch.length === 0) return;
@@ -252,8 +256,12 @@ async function publishLake(
     }
     const ref = { bucket: lake.bucket, key: key.key, generation: generation.get(key.key)! };
     try {
-      const manifest = await lake.manifest({ name: key.key, generation: ref.generation });
-      batch.push({ object: key.key, event: replayEvent(key, manifest, ref) });
+      const object = { name: key.key, generation: ref.generation };
+      const event =
+        key.kind === 'raw_snapshot'
+          ? replayEvent(key, await lake.manifest(object), ref)
+          : failureEvent(key, await lake.json(object), ref);
+      batch.push({ object: key.key, event });
     } catch (e) {
       summary.failed.push({ object: key.key, runId: key.runId, reason: (e as Error).message });
     }

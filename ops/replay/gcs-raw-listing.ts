@@ -43,6 +43,15 @@ export class GcsRawListing {
     return objects;
   }
 
+  /** The object's exact generation, parsed as JSON (a failure record). */
+  json(object: ListedObject): Promise<unknown> {
+    const query = new URLSearchParams({ alt: 'media', generation: object.generation });
+    return this.rest.request<unknown>(
+      'GET',
+      `${this.objectsUrl()}/${encodeURIComponent(object.name)}?${query}`,
+    );
+  }
+
   /**
    * The manifest of the object's exact generation (objects.get `alt=media&generation=G`): the same
    * bytes the load will read, so the event points at what was checked.

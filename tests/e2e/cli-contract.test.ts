@@ -487,10 +487,10 @@ describe('12. replay rebuilds from the lake (README: "Rebuild from the lake")', 
     const r = await cli(['replay', '--data-dir', dir, '--from', '2026-11-21', '--to', '2026-11-21']);
     expect(r.code).toBe(0);
     expect(r.stdout.split('\n')).toEqual([
-      expect.stringMatching(/^replaying 1 raw object\(s\) from .*\/lake \(dt 2026-11-21 to 2026-11-21\)$/),
+      expect.stringMatching(/^replaying 1 lake object\(s\) from .*\/lake \(dt 2026-11-21 to 2026-11-21\)$/),
       '[1/1] coingecko_usd_20261121T050000Z: already loaded',
       expect.stringMatching(
-        /^1 raw object\(s\) found, 1 delivered: 0 loaded \(0 fact rows\), 1 already loaded, 0 failed, in \d+\.\d s$/,
+        /^1 lake object\(s\) found, 1 delivered: 0 loaded \(0 fact rows\), 1 already loaded, 0 failed, in \d+\.\d s$/,
       ),
     ]);
   }, 30_000);

@@ -71,6 +71,20 @@ beforeAll(async () => {
     await h.twin.extract(slot);
     await h.twin.settle();
   }
+  // Failures are part of the history too: a slot whose only attempt failed (ops_run: failed), and
+  // one that failed, then loaded on a second attempt (ops_run: loaded).
+  const failing = new Date(slots[3]!.getTime() + 15 * 60_000);
+  const healed = new Date(slots[3]!.getTime() + 30 * 60_000);
+  for (const slot of [failing, healed]) {
+    h.market.simulator!.setTime(slot);
+    h.market.simulator!.setFaults({ malformedEveryNth: 1 });
+    await expect(h.twin.extract(slot)).rejects.toThrow();
+    h.market.simulator!.setFaults(undefined);
+    await h.twin.settle();
+  }
+  await h.twin.extract(healed);
+  await h.twin.settle();
+  slots.push(healed);
   original = await dump(h);
 }, 120_000);
 afterAll(() => h.close());
@@ -86,9 +100,13 @@ const replay = (range = {}) => replayLake(h.twin.lake, twinDelivery(h.twin), { r
 const day = (d: Date) => d.toISOString().slice(0, 10);
 
 describe('replay rebuilds the warehouse from the lake', () => {
-  it('the original holds what the test needs: 4 runs, a type 2 change, two days', () => {
-    expect(original.ops_run).toHaveLength(4);
-    expect(original.fact_market_snapshot).toHaveLength(4 * 120);
+  it('the original holds what the test needs: 6 runs (one failed), a type 2 change, two days', () => {
+    expect(original.ops_run).toHaveLength(6);
+    expect(original.ops_run.map((r) => (r as { status: string }).status)).toEqual(
+      expect.arrayContaining(['failed', 'loaded']),
+    );
+    expect(original.ops_run.filter((r) => (r as { status: string }).status === 'failed')).toHaveLength(1);
+    expect(original.fact_market_snapshot).toHaveLength(5 * 120);
     expect(original.dim_asset.filter((r) => (r as { coin_id: string }).coin_id === renamedCoin)).toHaveLength(
       2,
     );
@@ -98,11 +116,12 @@ describe('replay rebuilds the warehouse from the lake', () => {
   it('delete the warehouse, replay: every table equals the original', async () => {
     const summary = await rebuild();
     expect(summary).toMatchObject({
-      found: 4,
-      delivered: 4,
-      loaded: 4,
+      found: 7,
+      delivered: 7,
+      loaded: 5,
       alreadyLoaded: 0,
-      rowsLoaded: 4 * 120,
+      failuresRecorded: 2,
+      rowsLoaded: 5 * 120,
       failed: [],
       interrupted: false,
     });
@@ -111,16 +130,27 @@ describe('replay rebuilds the warehouse from the lake', () => {
 
   it('replay again: every run is already loaded and nothing doubles', async () => {
     const summary = await replay();
-    expect(summary).toMatchObject({ found: 4, delivered: 4, loaded: 0, alreadyLoaded: 4, rowsLoaded: 0 });
+    expect(summary).toMatchObject({
+      found: 7,
+      delivered: 7,
+      loaded: 0,
+      alreadyLoaded: 5,
+      failuresRecorded: 2,
+      rowsLoaded: 0,
+    });
     expect(await dump(h)).toEqual(original);
   }, 60_000);
 
   it('--from/--to keep to the dt= partitions in range', async () => {
     const last = slots[3]!;
     const summary = await rebuild({ from: day(last), to: day(last) });
-    expect(summary).toMatchObject({ found: 1, loaded: 1 });
-    const rows = await h.twin.warehouse.query('select distinct run_id from fact_market_snapshot');
-    expect(rows).toEqual([{ run_id: `coingecko_usd_${last.toISOString().replace(/[-:]|\.\d{3}/g, '')}` }]);
+    expect(summary).toMatchObject({ found: 4, loaded: 2, failuresRecorded: 2 });
+    const rows = await h.twin.warehouse.query('select distinct run_id from fact_market_snapshot order by 1');
+    expect(rows).toEqual(
+      [last, slots[4]!].map((t) => ({
+        run_id: `coingecko_usd_${t.toISOString().replace(/[-:]|\.\d{3}/g, '')}`,
+      })),
+    );
     const early = await replay({ to: day(slots[0]!) });
     expect(early).toMatchObject({ found: 3, loaded: 3 });
     // Loaded out of slot order, the data is the same; only ops_run's asset_versions_new (what each
@@ -139,9 +169,9 @@ describe('replay rebuilds the warehouse from the lake', () => {
     writeFileSync(join(partition, 'coingecko_usd_20260101T000000Z.json'), '{"not": "a raw object"}');
     writeFileSync(join(partition, 'notes.txt'), 'left by a person');
     const summary = await rebuild();
-    expect(summary.found).toBe(5);
-    expect(summary.loaded).toBe(4);
-    expect(summary.delivered).toBe(4);
+    expect(summary.found).toBe(8);
+    expect(summary.loaded).toBe(5);
+    expect(summary.delivered).toBe(7);
     expect(summary.failed).toEqual([
       {
         object: `${RAW_PREFIX}vs_currency=usd/dt=2026-01-01/coingecko_usd_20260101T000000Z.json`,

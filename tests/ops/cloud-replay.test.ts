@@ -66,27 +66,46 @@ afterAll(async () => {
 });
 
 /** Two listing pages (the second through nextPageToken) and each object's bytes. */
-function serveBucket(objects = OBJECTS): void {
+/** A failed attempt of a slot that never loaded, as run-extract.ts keeps it. */
+const FAILURE = {
+  name: 'failures/coingecko/coins_markets/vs_currency=usd/dt=2026-12-05/coingecko_usd_20261205T003000Z/20261205T003012Z.json',
+  generation: '1700000000000777',
+  bytes: Buffer.from(
+    JSON.stringify({
+      runId: 'coingecko_usd_20261205T003000Z',
+      slot: '2026-12-05T00:30:00.000Z',
+      attemptAt: '2026-12-05T00:30:12.000Z',
+      market: 'api.coingecko.com (demo)',
+      error: { code: 'http_401', message: 'CoinGecko answered 401', retryable: false, details: {} },
+      body: '{"status":{"error_code":401}}',
+    }),
+  ),
+};
+
+function serveBucket(objects = OBJECTS, failures = [FAILURE]): void {
+  const all = [...objects, ...failures];
   server.on('GET', LIST, (req) =>
-    req.query.pageToken === 'p2'
-      ? {
-          body: {
-            items: [
-              ...objects.slice(1).map(({ name, generation }) => ({ name, generation })),
-              { name: STRAY, generation: '1' },
-            ],
+    req.query.prefix === 'failures/coingecko/coins_markets/'
+      ? { body: { items: failures.map(({ name, generation }) => ({ name, generation })) } }
+      : req.query.pageToken === 'p2'
+        ? {
+            body: {
+              items: [
+                ...objects.slice(1).map(({ name, generation }) => ({ name, generation })),
+                { name: STRAY, generation: '1' },
+              ],
+            },
+          }
+        : {
+            body: {
+              items: objects.slice(0, 1).map(({ name, generation }) => ({ name, generation })),
+              nextPageToken: 'p2',
+            },
           },
-        }
-      : {
-          body: {
-            items: objects.slice(0, 1).map(({ name, generation }) => ({ name, generation })),
-            nextPageToken: 'p2',
-          },
-        },
   );
   server.on('GET', OBJECT, (req) => {
     const name = decodeURIComponent(req.path.slice(LIST.length + 1));
-    const object = objects.find((o) => o.name === name);
+    const object = all.find((o) => o.name === name);
     if (!object || req.query.generation !== object.generation)
       return googleError(404, 'notFound', `No such object: ${BUCKET}/${name}`);
     return { body: object.bytes };
@@ -139,7 +158,20 @@ describe('replay --stack', () => {
     const events = messages.map((m) =>
       RunEventSchema.parse(JSON.parse(Buffer.from(m.data, 'base64').toString())),
     );
-    expect(events).toEqual(
+    expect(events.at(-1)).toEqual({
+      schemaVersion: 1,
+      kind: 'run_failed',
+      runId: 'coingecko_usd_20261205T003000Z',
+      source: 'coingecko',
+      vsCurrency: 'usd',
+      slot: '2026-12-05T00:30:00.000Z',
+      bucket: BUCKET,
+      object: FAILURE.name,
+      generation: FAILURE.generation,
+      recordCount: 0,
+      error: { code: 'http_401', message: 'CoinGecko answered 401', retryable: false },
+    });
+    expect(events.slice(0, -1)).toEqual(
       OBJECTS.map((o, i) => ({
         schemaVersion: 1,
         kind: 'raw_snapshot',
@@ -164,8 +196,8 @@ describe('replay --stack', () => {
       bucket: BUCKET,
       topic: `projects/${PROJECT}/topics/${TOPIC}`,
       range: { from: null, to: null },
-      found: 3,
-      published: 3,
+      found: 4,
+      published: 4,
       dryRun: false,
       failed: [],
       ignored: [STRAY],
@@ -177,16 +209,20 @@ describe('replay --stack', () => {
     const r = await replay(['--from', '2026-12-05', '--to', '2026-12-05']);
     expect(r.code).toBe(0);
     const runIds = messagesOf(server.find('POST', PUBLISH)).map((m) => m.attributes.runId);
-    expect(runIds).toEqual(['coingecko_usd_20261205T000000Z', 'coingecko_usd_20261205T001500Z']);
-    expect(server.find('GET', OBJECT)).toHaveLength(2);
-    expect(r.text).toMatch(/2 raw object\(s\) found in gs:\/\/acme-crypto-raw, published 2 event\(s\)/);
+    expect(runIds).toEqual([
+      'coingecko_usd_20261205T000000Z',
+      'coingecko_usd_20261205T001500Z',
+      'coingecko_usd_20261205T003000Z',
+    ]);
+    expect(server.find('GET', OBJECT)).toHaveLength(3);
+    expect(r.text).toMatch(/3 lake object\(s\) found in gs:\/\/acme-crypto-raw, published 3 event\(s\)/);
   });
 
   it('--dry-run lists and publishes nothing', async () => {
     const r = await replay(['--dry-run']);
     expect(r.code).toBe(0);
     expect(server.find('POST', PUBLISH)).toHaveLength(0);
-    expect(r.lines.filter((l) => l.startsWith('would publish'))).toHaveLength(3);
+    expect(r.lines.filter((l) => l.startsWith('would publish'))).toHaveLength(4);
   });
 
   it('retries a 503 publish with backoff, then succeeds', async () => {
@@ -194,7 +230,7 @@ describe('replay --stack', () => {
     const r = await replay([]);
     expect(r.code).toBe(0);
     expect(r.sleeps).toEqual([500]);
-    expect(published).toBe(3);
+    expect(published).toBe(4);
   });
 
   it('a denied publish fails every event of the batch with the reason, exit 1', async () => {
@@ -218,7 +254,7 @@ describe('replay --stack', () => {
     const r = await replay(['--json']);
     expect(r.code).toBe(1);
     const summary = JSON.parse(r.text) as { published: number; failed: { object: string; reason: string }[] };
-    expect(summary.published).toBe(2);
+    expect(summary.published).toBe(3);
     expect(summary.failed).toEqual([
       {
         object: OBJECTS[1]!.name,

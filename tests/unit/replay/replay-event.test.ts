@@ -1,8 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { RunEventSchema } from '../../../functions/src/core/event.js';
-import { rawObjectKey } from '../../../functions/src/core/lake-layout.js';
+import { failureObjectKey, rawObjectKey } from '../../../functions/src/core/lake-layout.js';
 import type { RawManifest } from '../../../functions/src/core/raw-object.js';
 import {
+  failureEvent,
   parseDateRange,
   parseRawObjectKey,
   replayEvent,
@@ -15,6 +16,8 @@ const key = (time: string, currency = 'usd') => rawObjectKey(runIdentity(new Dat
 describe('raw object keys', () => {
   it('reads what lake-layout writes', () => {
     expect(parseRawObjectKey(key('2026-11-21T05:07:00Z', 'eur'))).toEqual({
+      kind: 'raw_snapshot',
+      attempt: '',
       key: 'raw/coingecko/coins_markets/vs_currency=eur/dt=2026-11-21/coingecko_eur_20261121T050000Z.json',
       vsCurrency: 'eur',
       date: '2026-11-21',
@@ -32,6 +35,63 @@ describe('raw object keys', () => {
     'failures/coingecko/coins_markets/vs_currency=usd/dt=2026-11-21/coingecko_usd_20261121T050000Z/x.json',
   ])('is not a raw object key: %s', (k) => {
     expect(parseRawObjectKey(k)).toBeUndefined();
+  });
+});
+
+describe('failure record keys', () => {
+  it('reads what lake-layout writes for a failed attempt', () => {
+    const run = runIdentity(new Date('2026-11-21T05:07:00Z'), 'usd', 15);
+    const k = failureObjectKey(run, new Date('2026-11-21T05:00:09Z'));
+    expect(parseRawObjectKey(k)).toMatchObject({
+      kind: 'run_failed',
+      attempt: '20261121T050009Z',
+      runId: 'coingecko_usd_20261121T050000Z',
+      date: '2026-11-21',
+    });
+  });
+
+  it("rebuilds the run_failed event, with the record's error and no details", () => {
+    const run = runIdentity(new Date('2026-11-21T05:07:00Z'), 'usd', 15);
+    const k = parseRawObjectKey(failureObjectKey(run, new Date('2026-11-21T05:00:09Z')))!;
+    const record = {
+      runId: run.runId,
+      slot: '2026-11-21T05:00:00.000Z',
+      error: { code: 'http_429', message: 'rate limited', retryable: true, details: { status: 429 } },
+    };
+    const event = failureEvent(k, record, { bucket: 'b', key: k.key, generation: '9' });
+    expect(RunEventSchema.parse(event)).toEqual({
+      schemaVersion: 1,
+      kind: 'run_failed',
+      runId: run.runId,
+      source: 'coingecko',
+      vsCurrency: 'usd',
+      slot: '2026-11-21T05:00:00.000Z',
+      bucket: 'b',
+      object: k.key,
+      generation: '9',
+      recordCount: 0,
+      error: { code: 'http_429', message: 'rate limited', retryable: true },
+    });
+    expect(() => failureEvent(k, { hello: 1 }, { bucket: 'b', key: k.key, generation: '9' })).toThrow(
+      /not a failure record: runId/,
+    );
+  });
+
+  it("orders a run's failed attempts, oldest first, before its raw object", () => {
+    const run = runIdentity(new Date('2026-11-21T05:00:00Z'), 'usd', 15);
+    const keys = [
+      rawObjectKey(run),
+      failureObjectKey(run, new Date('2026-11-21T05:03:00Z')),
+      failureObjectKey(run, new Date('2026-11-21T05:01:00Z')),
+      key('2026-11-20T23:45:00Z'),
+    ];
+    const { selected } = selectRawKeys(keys, {});
+    expect(selected.map((k) => [k.kind, k.attempt, k.compactSlot])).toEqual([
+      ['raw_snapshot', '', '20261120T234500Z'],
+      ['run_failed', '20261121T050100Z', '20261121T050000Z'],
+      ['run_failed', '20261121T050300Z', '20261121T050000Z'],
+      ['raw_snapshot', '', '20261121T050000Z'],
+    ]);
   });
 });
 

@@ -36,7 +36,7 @@ function memoryLake(slots: string[]): ReplayLakeReader {
   }
   return {
     bucket: 'mem',
-    list: async () => [...objects.keys()],
+    list: async (prefix) => [...objects.keys()].filter((k) => k.startsWith(prefix)),
     head: async (key) => (objects.has(key) ? { bucket: 'mem', key, generation: '7' } : undefined),
     read: async (ref: RawObjectRef) => objects.get(ref.key)!,
   };
@@ -65,6 +65,7 @@ describe('replayLake', () => {
       delivered: 3,
       loaded: 1,
       alreadyLoaded: 1,
+      failuresRecorded: 0,
       rowsLoaded: 5,
       failed: [
         {
@@ -198,6 +199,12 @@ describe('twinDelivery', () => {
   it("reports this delivery's load, not an earlier one of the same run", async () => {
     const outcome = await twinDelivery(fakeTwin({ status: 'already_loaded' }, [baseLoad])).deliver(event);
     expect(outcome).toEqual({ status: 'already_loaded' });
+  });
+
+  it('a failed attempt recorded again is not a failure of the replay', async () => {
+    expect(await twinDelivery(fakeTwin({ status: 'failure_recorded' })).deliver(event)).toEqual({
+      status: 'failure_recorded',
+    });
   });
 
   it('a rejected load is a failure with its reason', async () => {

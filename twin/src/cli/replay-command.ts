@@ -46,7 +46,7 @@ export async function replayCommand(options: ReplayCommandOptions): Promise<numb
       signal: options.signal,
       onStart: (total) => {
         if (!options.json)
-          io.out(`replaying ${total} raw object(s) from ${lakeDir}${rangeText(options.range)}`);
+          io.out(`replaying ${total} lake object(s) from ${lakeDir}${rangeText(options.range)}`);
       },
       onStep: (step) => progress?.step(step),
     });
@@ -68,18 +68,22 @@ function rangeText(range: DateRange): string {
 /** The closing sentences: counts first, then each failure with its reason, then what to do. */
 export function summaryLines(s: ReplaySummary, seconds: number): string[] {
   const lines = [
-    `${s.found} raw object(s) found, ${s.delivered} delivered: ${s.loaded} loaded (${s.rowsLoaded} fact rows), ` +
+    `${s.found} lake object(s) found, ${s.delivered} delivered: ${s.loaded} loaded (${s.rowsLoaded} fact rows), ` +
       `${s.alreadyLoaded} already loaded, ${s.failed.length} failed, in ${seconds.toFixed(1)} s`,
   ];
+  if (s.failuresRecorded > 0)
+    lines.push(
+      `${s.failuresRecorded} failed attempt(s) recorded in ops_run again (runs that never loaded show as failed)`,
+    );
   for (const f of s.failed) lines.push(`failed: ${f.object}: ${f.reason}`);
   if (s.ignored.length > 0)
     lines.push(
-      `ignored ${s.ignored.length} file(s) under the raw prefix that are not raw objects: ` +
+      `ignored ${s.ignored.length} file(s) under the raw and failures prefixes that are neither: ` +
         `${s.ignored.slice(0, 5).join(', ')}${s.ignored.length > 5 ? ', …' : ''}`,
     );
   if (s.interrupted)
     lines.push(
-      `stopped after ${s.loaded + s.alreadyLoaded + s.failed.length} of ${s.found}; ` +
+      `stopped after ${s.loaded + s.alreadyLoaded + s.failuresRecorded + s.failed.length} of ${s.found}; ` +
         'replay again to finish (runs already loaded are skipped)',
     );
   return lines;

@@ -3,6 +3,8 @@ import { describeError } from '../../../functions/src/core/errors.js';
 import type { RawObjectRef } from '../../../functions/src/core/ports.js';
 import { decodeRawObject } from '../../../functions/src/core/raw-object.js';
 import {
+  failureEvent,
+  FAILURE_PREFIX,
   RAW_PREFIX,
   replayEvent,
   selectRawKeys,
@@ -20,7 +22,11 @@ export interface ReplayLakeReader {
 
 /** What the load made of one re-delivered event. */
 export type DeliveryOutcome =
-  { status: 'loaded'; rows: number } | { status: 'already_loaded' } | { status: 'failed'; reason: string };
+  | { status: 'loaded'; rows: number }
+  | { status: 'already_loaded' }
+  /** A failed attempt's record, entered in the run table again (a loaded run is never overwritten). */
+  | { status: 'failure_recorded' }
+  | { status: 'failed'; reason: string };
 
 /** The event bus and the load behind it: delivers one event and waits for its outcome. */
 export interface ReplayDelivery {
@@ -46,12 +52,14 @@ export interface ReplayFailure {
 /** The summary `replay` prints (README: "replay --json"). */
 export interface ReplaySummary {
   range: DateRange;
-  /** Raw objects in the range. */
+  /** Raw objects and failed attempts' records in the range. */
   found: number;
   /** Events handed to the bus (a failure to read the object means no event). */
   delivered: number;
   loaded: number;
   alreadyLoaded: number;
+  /** Failed attempts recorded in the run table again, so failed runs show as they did. */
+  failuresRecorded: number;
   /** Fact rows the loads inserted (0 when everything was already there). */
   rowsLoaded: number;
   failed: ReplayFailure[];
@@ -70,7 +78,8 @@ export interface ReplayOptions {
 }
 
 /**
- * Re-delivers the `raw_snapshot` event of every raw object in the range, one at a time in slot
+ * Re-delivers the `raw_snapshot` event of every raw object in the range (and the `run_failed`
+ * event of every failed attempt kept beside them), one at a time in slot
  * order, and waits for each load (ARCHITECTURE.md §8: the warehouse rebuilt from the lake alone).
  * One at a time because a dimension's history is built in slot order, and so that Ctrl-C (the
  * signal) stops between objects, never inside one. A missing generation or an unreadable object is
@@ -82,13 +91,15 @@ export async function replayLake(
   delivery: ReplayDelivery,
   options: ReplayOptions,
 ): Promise<ReplaySummary> {
-  const { selected, ignored } = selectRawKeys(await lake.list(RAW_PREFIX), options.range);
+  const keys = [...(await lake.list(RAW_PREFIX)), ...(await lake.list(FAILURE_PREFIX))];
+  const { selected, ignored } = selectRawKeys(keys, options.range);
   const summary: ReplaySummary = {
     range: options.range,
     found: selected.length,
     delivered: 0,
     loaded: 0,
     alreadyLoaded: 0,
+    failuresRecorded: 0,
     rowsLoaded: 0,
     failed: [],
     ignored,
@@ -105,6 +116,7 @@ export async function replayLake(
       summary.loaded += 1;
       summary.rowsLoaded += outcome.rows;
     } else if (outcome.status === 'already_loaded') summary.alreadyLoaded += 1;
+    else if (outcome.status === 'failure_recorded') summary.failuresRecorded += 1;
     else summary.failed.push({ object: key.key, runId: key.runId, reason: outcome.reason });
     options.onStep?.({ index: i + 1, total: selected.length, object: key.key, runId: key.runId, outcome });
   }
@@ -121,10 +133,22 @@ async function replayOne(
   try {
     const ref = await lake.head(key.key);
     if (!ref) return { status: 'failed', reason: 'the object disappeared from the lake' };
-    event = replayEvent(key, decodeRawObject(await lake.read(ref)).manifest, ref);
+    const bytes = await lake.read(ref);
+    event =
+      key.kind === 'raw_snapshot'
+        ? replayEvent(key, decodeRawObject(bytes).manifest, ref)
+        : failureEvent(key, parseJson(bytes), ref);
   } catch (error) {
     return { status: 'failed', reason: describeError(error).message };
   }
   delivered();
   return delivery.deliver(event);
+}
+
+function parseJson(bytes: Buffer): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch (e) {
+    throw new Error(`failure record is not JSON: ${(e as Error).message}`, { cause: e });
+  }
 }

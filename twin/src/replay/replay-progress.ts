@@ -19,6 +19,8 @@ export function describeOutcome(outcome: DeliveryOutcome): string {
       return `loaded ${outcome.rows} rows`;
     case 'already_loaded':
       return 'already loaded';
+    case 'failure_recorded':
+      return 'failed attempt recorded';
     case 'failed':
       return `FAILED: ${outcome.reason}`;
   }

@@ -10,8 +10,9 @@ export function outcomeOfLoad(load: LoadSummary): DeliveryOutcome {
       return { status: 'loaded', rows: load.factRowsInserted };
     case 'already_loaded':
       return { status: 'already_loaded' };
-    case 'rejected':
     case 'failure_recorded':
+      return { status: 'failure_recorded' };
+    case 'rejected':
       return { status: 'failed', reason: load.error?.message ?? load.status };
   }
 }
