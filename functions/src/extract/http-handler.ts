@@ -33,7 +33,9 @@ export function requestedTime(
 export function createExtractHandler(settings: ExtractSettings, deps: ExtractDeps): HttpFunction {
   return async (req, res) => {
     if (isPushBody(req.body)) {
-      await handleBackfillRequest(req.body, deps, (status, body) => res.status(status).json(body));
+      await handleBackfillRequest(req.body, { ...deps, secrets: settings.secrets }, (status, body) =>
+        res.status(status).json(body),
+      );
       return;
     }
     const time = requestedTime(req.body, req.query, req.get(SCHEDULE_TIME_HEADER), deps.clock.now());
@@ -61,7 +63,7 @@ export function createExtractHandler(settings: ExtractSettings, deps: ExtractDep
  */
 async function handleBackfillRequest(
   body: { message: { data?: unknown; messageId?: unknown } },
-  deps: ExtractDeps,
+  deps: ExtractDeps & { secrets?: readonly (string | undefined)[] },
   reply: (status: number, body: unknown) => void,
 ): Promise<void> {
   const parsed = backfillRequestFromPush(body);
