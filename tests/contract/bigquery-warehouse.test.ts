@@ -768,7 +768,14 @@ describe('BigQueryWarehouse.ensureSchema', () => {
     const error = await rejection(warehouse().ensureSchema());
 
     expect(error).toMatchObject({ code: 'bigquery_tables_missing', retryable: false });
-    expect(error.details.missing).toEqual(['dim_asset', 'dim_date', 'ops_run', 'ops_rejected_record']);
+    expect(error.details.missing).toEqual([
+      'dim_asset',
+      'dim_date',
+      'ops_run',
+      'ops_rejected_record',
+      'fact_price_history',
+      'ops_backfill_chunk',
+    ]);
   });
 
   it('a missing dataset is terminal', async () => {
