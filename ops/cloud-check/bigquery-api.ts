@@ -69,7 +69,7 @@ export class BigQueryApi {
         tableReference: { projectId: this.project, datasetId: this.dataset, tableId },
         schema: { fields: bigQuerySchema(like) },
         expirationTime: String(expiresAt.getTime()),
-        description: 'cloud-check: staging table for a dry run of load/merge_run.sql; expires on its own.',
+        description: 'cloud-check: staging table for a dry run of the load scripts; expires on its own.',
       },
     );
   }

@@ -831,6 +831,8 @@ describe('BigQueryWarehouse.ensureSchema', () => {
       'ops_run',
       'ops_rejected_record',
       'ops_quality_check',
+      'fact_price_history',
+      'ops_backfill_chunk',
     ]);
   });
 

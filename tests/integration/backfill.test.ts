@@ -209,3 +209,30 @@ describe('failures are specific, kept in the lake, and leave the other chunks lo
     expect(await h.count(`select count(*) from ops_backfill_chunk where status = 'loaded'`)).toBe(3);
   });
 });
+
+describe('the API key is never stored', () => {
+  test('an answer that echoes the key is kept with the key redacted', async () => {
+    const KEY = 'CG-backfill-s3cr3t-key';
+    const server = await serve({
+      markets: () => jsonResponse([]),
+      marketChartRange: () => ({
+        ...beyondWindowResponse(NOW, 365),
+        body: JSON.stringify({
+          error: { status: { error_code: 10012, error_message: `key ${KEY} is limited` } },
+        }),
+      }),
+    });
+    const history = createCoinGeckoClient({
+      ...h.config.coingecko,
+      plan: 'demo',
+      apiKey: KEY,
+      baseUrl: server.url,
+      callsPerMinute: 30,
+    });
+    const result = await backfill(plan([COIN_A], 10, 0), { history, secrets: [KEY] });
+    expect(result.reports[0]!.outcome).toBe('failed');
+    const kept = readFileSync(join(h.twin.lake.root, result.reports[0]!.object!), 'utf8');
+    expect(kept).toContain('10012');
+    expect(kept).not.toContain(KEY);
+  });
+});

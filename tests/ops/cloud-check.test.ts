@@ -233,9 +233,11 @@ describe('cloud-check on a healthy deployment', () => {
         (r) =>
           JSON.parse(r.body.toString()) as { tableReference: { tableId: string }; expirationTime: string },
       );
-    expect(created).toHaveLength(4);
+    // Four for merge_run.sql, one more (the points) for merge_price_history.sql, which shares the date one.
+    const history = dryRuns.find((j) => j.query.query.includes('points_inserted'))!;
+    expect(created).toHaveLength(5);
     for (const t of created) {
-      expect(merge.query.query).toContain(`\`${t.tableReference.tableId}\``);
+      expect(`${merge.query.query}\n${history.query.query}`).toContain(`\`${t.tableReference.tableId}\``);
       expect(Number(t.expirationTime)).toBeGreaterThan(Date.parse('2026-12-05T06:00:00Z'));
     }
     const deleted = server.find('DELETE', /tables\//).map((r) => r.path.split('/').pop());

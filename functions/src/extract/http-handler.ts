@@ -60,7 +60,9 @@ export function requestedCurrency(
 export function createExtractHandler(settings: ExtractHandlerSettings, deps: ExtractDeps): HttpFunction {
   return async (req, res) => {
     if (isPushBody(req.body)) {
-      await handleBackfillRequest(req.body, deps, (status, body) => res.status(status).json(body));
+      await handleBackfillRequest(req.body, { ...deps, secrets: settings.secrets }, (status, body) =>
+        res.status(status).json(body),
+      );
       return;
     }
     const time = requestedTime(req.body, req.query, req.get(SCHEDULE_TIME_HEADER), deps.clock.now());
@@ -93,7 +95,7 @@ export function createExtractHandler(settings: ExtractHandlerSettings, deps: Ext
  */
 async function handleBackfillRequest(
   body: { message: { data?: unknown; messageId?: unknown } },
-  deps: ExtractDeps,
+  deps: ExtractDeps & { secrets?: readonly (string | undefined)[] },
   reply: (status: number, body: unknown) => void,
 ): Promise<void> {
   const parsed = backfillRequestFromPush(body);

@@ -3,6 +3,7 @@ import type { HistoryChunkEvent } from '../core/event.js';
 import type { Logger } from '../core/logger.js';
 import type { Clock, EventPublisher, RawObjectRef, RawStore } from '../core/ports.js';
 import { SOURCE } from '../core/run-identity.js';
+import { createRedactor } from '../core/redact.js';
 import { CoinGeckoError } from '../extract/coingecko-client.js';
 import type { HistoryChunk } from './chunk-plan.js';
 import type { HistoryWarehouse } from './history-batch.js';
@@ -55,6 +56,8 @@ export interface ChunkDeps {
   warehouse?: Pick<HistoryWarehouse, 'getChunk'>;
   clock: Clock;
   logger: Logger;
+  /** Values never stored (the API key): removed from kept bodies and failure records. */
+  secrets?: readonly (string | undefined)[];
 }
 
 function pointer(chunk: HistoryChunk, ref: RawObjectRef, pointCount: number): HistoryChunkEvent {
@@ -129,7 +132,7 @@ export async function backfillChunk(chunk: HistoryChunk, deps: ChunkDeps): Promi
   // Create-only: when another process wrote the chunk meanwhile, its object is the one loaded.
   const { ref } = await deps.lake.createOnly(
     key,
-    encodeHistoryObject(manifest, response.body),
+    encodeHistoryObject(manifest, createRedactor(deps.secrets ?? []).bytes(response.body)),
     'application/json',
   );
   await deps.publisher.publish(pointer(chunk, ref, await pointCountOf(deps.lake, ref)));
@@ -157,7 +160,7 @@ async function recordFailure(chunk: HistoryChunk, error: unknown, deps: ChunkDep
   };
   const { ref } = await deps.lake.createOnly(
     historyFailureKey(chunk, attemptAt),
-    Buffer.from(JSON.stringify(record, null, 2)),
+    createRedactor(deps.secrets ?? []).bytes(Buffer.from(JSON.stringify(record, null, 2))),
     'application/json',
   );
   await deps.publisher.publish({ ...pointer(chunk, ref, 0), error: described });

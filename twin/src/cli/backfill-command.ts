@@ -123,6 +123,7 @@ export async function backfillCommand(options: BackfillCommandOptions): Promise<
         warehouse: twin.warehouse,
         clock: systemClock,
         logger: pipelineLog,
+        secrets: [config.coingecko.apiKey],
         signal: options.signal,
         onChunk: (report, done, total) => progress.chunk(report, done, total),
       });
