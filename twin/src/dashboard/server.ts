@@ -53,20 +53,22 @@ export interface DashboardServer {
 }
 
 /** Newest market cap per asset, for the asset filter (largest first). */
+// Assets and dates come from v_price_history, snapshots and backfilled history alike, so a new
+// deployment after a backfill lists the backfilled coins and a date span that reaches back.
 const ASSETS_SQL = `
-  select f.coin_id, any_value(a.symbol) as symbol, any_value(a.name) as name,
-         arg_max(f.market_cap, f.slot_ts) as market_cap
-  from fact_market_snapshot as f
-  left join v_dim_asset as a on a.asset_key = f.asset_key and a.is_current
-  group by f.coin_id
-  order by market_cap desc nulls last, f.coin_id
+  select p.coin_id, any_value(a.symbol) as symbol, any_value(a.name) as name,
+         arg_max(p.market_cap, p.ts) as market_cap
+  from v_price_history as p
+  left join v_dim_asset as a on a.coin_id = p.coin_id and a.is_current
+  group by p.coin_id
+  order by market_cap desc nulls last, p.coin_id
   limit 250`;
 /** The quote currencies loaded, for the currency selector. */
 const CURRENCIES_SQL = `select distinct vs_currency from fact_market_snapshot order by vs_currency`;
 const DATES_SQL = `
-  select cast(min(snapshot_date) as varchar) as first_date, cast(max(snapshot_date) as varchar) as last_date,
-         max(slot_ts) as newest_slot_ts
-  from fact_market_snapshot`;
+  select cast(min(p.price_date) as varchar) as first_date, cast(max(p.price_date) as varchar) as last_date,
+         (select max(f.slot_ts) from fact_market_snapshot as f) as newest_slot_ts
+  from v_price_history as p`;
 
 /**
  * The local dashboard: serves the page on 127.0.0.1 only, and one JSON endpoint per chart of the
