@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The Pub/Sub message (ARCHITECTURE.md §3): a small JSON pointer to a lake object, never the data.

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { RunEventSchema, type RunEvent } from './event.js';
 import { PipelineError } from './errors.js';
 
