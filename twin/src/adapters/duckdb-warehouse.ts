@@ -24,6 +24,7 @@ import {
 import { insertAssetVersionsSql, removeRedundantVersionsSql } from './asset-history.js';
 import { appendRows, insertValues, isDuplicateKeyError, ts } from './duckdb-rows.js';
 import { DUCKDB_VIEWS } from './duckdb-views.js';
+import { LatestVersions } from './latest-versions.js';
 import { assertWarehouseExists } from './warehouse-file.js';
 
 const STAGING = {
@@ -77,8 +78,11 @@ class AlreadyThere extends Error {}
 export class DuckDbWarehouse implements Warehouse {
   private queue: Promise<unknown> = Promise.resolve();
   private schemaReady = false;
-  /** dim_date keys this process committed; dim_date rows are never removed, so they stay there. */
-  private readonly committedDates = new Set<number>();
+  /** dim_date keys in the warehouse (read once, then those this process committed). */
+  private readonly knownDates = new Set<number>();
+  private datesLoaded = false;
+  /** The latest asset versions and slot, for loads in slot order (latest-versions.ts). */
+  private readonly latest = new LatestVersions();
   /** Statements run every load, prepared once (runPrepared). */
   private readonly prepared = new Map<string, DuckDBPreparedStatement>();
   /**
@@ -174,6 +178,7 @@ export class DuckDbWarehouse implements Warehouse {
    * rows of a table that lives on, so each load wrote past them.
    */
   private async stage(parts: readonly (readonly [keyof typeof STAGING, readonly object[]])[]): Promise<void> {
+    if (parts.length === 0) return;
     await this.connection.run(
       parts
         .map(([part]) => {
@@ -189,45 +194,57 @@ export class DuckDbWarehouse implements Warehouse {
   }
 
   /**
-   * One load in one transaction. The asset candidates go through a staging table (the type 2
-   * statements join it); new dates are bound as values (one or two rows). A first delivery
-   * appends its facts and rejected records straight into their tables, after the dimensions
-   * (the type 2 statements must see only earlier loads' facts): the primary key refuses a row
-   * that is already there, as a plain insert would, without a staging table and a second copy.
-   * A tolerant retry stages them and inserts with `on conflict do nothing`.
+   * One load in one transaction. A first delivery appends its rows straight into their tables
+   * (facts and rejected records after the dimensions: the type 2 statements must see only earlier
+   * loads' facts); the primary key refuses a row that is already there, as a plain insert would,
+   * without a staging table and a second copy. The asset candidates of a load later than all
+   * before it are decided in memory (latest-versions.ts); any other goes through a staging table
+   * and the type 2 statements. A tolerant retry stages everything and inserts with
+   * `on conflict do nothing`.
    */
   private async apply(batch: StarBatch, tolerant: boolean): Promise<LoadOutcome> {
     const c = this.connection;
-    // Statements that would do nothing are not sent (each costs DuckDB a few ms): dates this
-    // process has already committed (24 runs a day share one), and rejected records when there are
-    // none (most runs).
-    const newDates = batch.dates.filter((d) => !this.committedDates.has(d.date_key));
+    await this.loadKnownDates();
+    if (!tolerant) await this.latest.ensure(c);
+    const inOrder = !tolerant && this.latest.isInOrder(batch.slot);
+    // Statements that would do nothing are not sent (each costs DuckDB a few ms): dates already
+    // in dim_date (24 runs a day share one), and rejected records when there are none (most runs).
+    const newDates = batch.dates.filter((d) => !this.knownDates.has(d.date_key));
     const hasRejected = batch.rejected.length > 0;
     await this.stage([
-      ['asset', batch.assetCandidates],
+      ...(inOrder ? [] : ([['asset', batch.assetCandidates]] as const)),
       ...(tolerant ? ([['fact', batch.facts]] as const) : []),
       ...(tolerant && hasRejected ? ([['rejected', batch.rejected]] as const) : []),
     ]);
 
     await c.run('BEGIN TRANSACTION');
     try {
-      if (newDates.length > 0) {
+      if (newDates.length > 0 && tolerant) {
         const insert = insertValues(dimDate, newDates, 'on conflict do nothing');
         await c.run(insert.sql, insert.params);
+      } else {
+        await appendRows(c, dimDate.name, dimDate, newDates);
       }
-      // Type 2, the same whatever the order of loads (see asset-history.ts): versions opened or
-      // split by this run, then versions made redundant by a late snapshot. A load that opened no
-      // version cannot have made one redundant, so the second statement is skipped then.
-      const assets = await c.run(insertAssetVersionsSql(STAGING.asset.name, earliest(batch.assetCandidates)));
-      if (assets.rowsChanged > 0) await c.run(removeRedundantVersionsSql(STAGING.asset.name));
+      const opened = inOrder ? this.latest.opening(batch.assetCandidates) : [];
+      let versionsNew: number;
+      if (inOrder) {
+        await appendRows(c, dimAsset.name, dimAsset, opened);
+        versionsNew = opened.length;
+      } else {
+        // Type 2, the same whatever the order of loads (see asset-history.ts): versions opened or
+        // split by this run, then versions made redundant by a late snapshot. A load that opened
+        // no version cannot have made one redundant, so the second statement is skipped then.
+        const assets = await c.run(
+          insertAssetVersionsSql(STAGING.asset.name, earliest(batch.assetCandidates)),
+        );
+        if (assets.rowsChanged > 0) await c.run(removeRedundantVersionsSql(STAGING.asset.name));
+        versionsNew = assets.rowsChanged;
+      }
       this.failpoint?.('dimensions');
       let factRows: number;
       if (tolerant) {
-        factRows = (
-          await c.run(
-            `insert into fact_market_snapshot select s.* from _stg_fact as s on conflict do nothing`,
-          )
-        ).rowsChanged;
+        const sql = `insert into fact_market_snapshot select s.* from _stg_fact as s on conflict do nothing`;
+        factRows = (await c.run(sql)).rowsChanged;
       } else {
         await appendRows(c, factMarketSnapshot.name, factMarketSnapshot, batch.facts);
         factRows = batch.facts.length;
@@ -253,20 +270,31 @@ export class DuckDbWarehouse implements Warehouse {
         records_loaded: factRows,
         records_rejected: batch.counts.rejected,
         records_duplicate: batch.counts.duplicates,
-        asset_versions_new: assets.rowsChanged,
+        asset_versions_new: versionsNew,
         load_started_at: ts(batch.loadStartedAt),
         now: ts(new Date()),
       });
       this.failpoint?.('run_record');
       await c.run('COMMIT');
-      for (const d of newDates) this.committedDates.add(d.date_key);
+      for (const d of newDates) this.knownDates.add(d.date_key);
+      if (inOrder) this.latest.committed(batch.slot, opened);
+      else this.latest.invalidate();
       const run = (plainRows(written)[0] as RunRow | undefined) ?? (await this.readRun(batch.runId));
-      return { factRowsInserted: factRows, assetVersionsInserted: assets.rowsChanged, run: run! };
+      return { factRowsInserted: factRows, assetVersionsInserted: versionsNew, run: run! };
     } catch (error) {
       await c.run('ROLLBACK').catch(() => undefined);
+      this.latest.invalidate();
       if (!tolerant && isDuplicateKeyError(error)) throw new AlreadyThere();
       throw classify(error);
     }
+  }
+
+  /** dim_date's keys, read once: rows there are never removed, so a key not in the set is new. */
+  private async loadKnownDates(): Promise<void> {
+    if (this.datesLoaded) return;
+    const rows = await this.connection.runAndReadAll('select date_key from dim_date');
+    for (const [key] of rows.getRows()) this.knownDates.add(Number(key));
+    this.datesLoaded = true;
   }
 
   /**
