@@ -102,6 +102,9 @@ export class DuckDbWarehouse implements Warehouse {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     const warehouse = await DuckDbWarehouse.connect(path, false);
     await warehouse.ensureSchema();
+    // What the write path keeps in memory is read with the schema, once, not by the first load.
+    await warehouse.loadKnownDates();
+    await warehouse.latest.ensure(warehouse.connection);
     return warehouse;
   }
 
