@@ -37,6 +37,10 @@ export async function appendRows(
     ? await connection.createAppender(name, catalog.schema, catalog.catalog)
     : await connection.createAppender(name);
   const columns = table.columns;
+  // After a failed flush the appender refuses to close ("transaction is aborted"), and the flush's
+  // error is the one that says what happened. After a good flush, a failed close is an error of
+  // its own: swallowed, the transaction would be aborted and COMMIT would silently roll it back.
+  let failure: { error: unknown } | undefined;
   try {
     for (const row of rows) {
       const values = row as Record<string, unknown>;
@@ -44,15 +48,15 @@ export async function appendRows(
       appender.endRow();
     }
     appender.flushSync();
-  } finally {
-    // After a failed flush the appender refuses to close cleanly ("transaction is aborted"); the
-    // flush's error is the one that says what happened.
-    try {
-      appender.closeSync();
-    } catch {
-      /* reported by the flush */
-    }
+  } catch (error) {
+    failure = { error };
   }
+  try {
+    appender.closeSync();
+  } catch (error) {
+    failure ??= { error };
+  }
+  if (failure) throw failure.error;
 }
 
 function appendValue(appender: DuckDBAppender, type: ColumnType, value: unknown): void {
