@@ -64,6 +64,13 @@ const RUN_RECORD_INSERT = `insert into ops_run (${cols(opsRun)})
 const RUN_RECORD_FIRST = `${RUN_RECORD_INSERT} returning *`;
 const RUN_RECORD_TOLERANT = `${RUN_RECORD_INSERT} ${RUN_RECORD_UPSERT} returning *`;
 
+/** A first delivery found its transaction aborted without a statement saying why. */
+class AbortedTransaction extends Error {}
+
+const isAbortedTransaction = (error: unknown): boolean =>
+  error instanceof AbortedTransaction ||
+  /Current transaction is aborted/i.test((error as Error | undefined)?.message ?? '');
+
 /** Thrown by a first-delivery attempt that met existing rows (rolled back; retried tolerant). */
 class AlreadyThere extends Error {}
 
@@ -197,13 +204,12 @@ export class DuckDbWarehouse implements Warehouse {
   }
 
   /**
-   * One load in one transaction. A first delivery appends its rows straight into their tables
-   * (facts and rejected records after the dimensions: the type 2 statements must see only earlier
-   * loads' facts); the primary key refuses a row that is already there, as a plain insert would,
-   * without a staging table and a second copy. The asset candidates of a load later than all
-   * before it are decided in memory (latest-versions.ts); any other goes through a staging table
-   * and the type 2 statements. A tolerant retry stages everything and inserts with
-   * `on conflict do nothing`.
+   * One load in one transaction. The rows are appended to fresh staging tables before it (the
+   * appender stays out of the transaction: appending into the star tables inside it could leave
+   * the transaction aborted without an error), then inserted. A first delivery uses plain
+   * inserts, which a primary key refuses when a row is already there; the batch is then applied
+   * again with `on conflict do nothing`. The asset versions of a load later than all before it
+   * are decided in memory (latest-versions.ts); any other goes through the type 2 statements.
    */
   private async apply(batch: StarBatch, tolerant: boolean): Promise<LoadOutcome> {
     const c = this.connection;
@@ -214,24 +220,24 @@ export class DuckDbWarehouse implements Warehouse {
     // in dim_date (24 runs a day share one), and rejected records when there are none (most runs).
     const newDates = batch.dates.filter((d) => !this.knownDates.has(d.date_key));
     const hasRejected = batch.rejected.length > 0;
+    const opened = inOrder ? this.latest.opening(batch.assetCandidates) : [];
     await this.stage([
-      ...(inOrder ? [] : ([['asset', batch.assetCandidates]] as const)),
-      ...(tolerant ? ([['fact', batch.facts]] as const) : []),
-      ...(tolerant && hasRejected ? ([['rejected', batch.rejected]] as const) : []),
+      ['asset', inOrder ? opened : batch.assetCandidates],
+      ['fact', batch.facts],
+      ...(hasRejected ? ([['rejected', batch.rejected]] as const) : []),
     ]);
+    const onConflict = tolerant ? 'on conflict do nothing' : '';
 
     await c.run('BEGIN TRANSACTION');
     try {
-      if (newDates.length > 0 && tolerant) {
-        const insert = insertValues(dimDate, newDates, 'on conflict do nothing');
+      if (newDates.length > 0) {
+        const insert = insertValues(dimDate, newDates, onConflict);
         await c.run(insert.sql, insert.params);
-      } else {
-        await appendRows(c, dimDate.name, dimDate, newDates);
       }
-      const opened = inOrder ? this.latest.opening(batch.assetCandidates) : [];
       let versionsNew: number;
       if (inOrder) {
-        await appendRows(c, dimAsset.name, dimAsset, opened);
+        // Decided in memory (latest-versions.ts): the staged rows are the versions to open.
+        if (opened.length > 0) await c.run(`insert into dim_asset select s.* from _stg_asset as s`);
         versionsNew = opened.length;
       } else {
         // Type 2, the same whatever the order of loads (see asset-history.ts): versions opened or
@@ -244,21 +250,12 @@ export class DuckDbWarehouse implements Warehouse {
         versionsNew = assets.rowsChanged;
       }
       this.failpoint?.('dimensions');
-      let factRows: number;
-      if (tolerant) {
-        const sql = `insert into fact_market_snapshot select s.* from _stg_fact as s on conflict do nothing`;
-        factRows = (await c.run(sql)).rowsChanged;
-      } else {
-        await appendRows(c, factMarketSnapshot.name, factMarketSnapshot, batch.facts);
-        factRows = batch.facts.length;
-      }
+      const factRows = (
+        await c.run(`insert into fact_market_snapshot select s.* from _stg_fact as s ${onConflict}`)
+      ).rowsChanged;
       this.failpoint?.('fact');
-      if (hasRejected && tolerant) {
-        await c.run(
-          `insert into ops_rejected_record select s.* from _stg_rejected as s on conflict do nothing`,
-        );
-      } else if (hasRejected) {
-        await appendRows(c, opsRejectedRecord.name, opsRejectedRecord, batch.rejected);
+      if (hasRejected) {
+        await c.run(`insert into ops_rejected_record select s.* from _stg_rejected as s ${onConflict}`);
       }
       // RETURNING gives the run record as written, saving a select; a run already loaded is left
       // as it is (the WHERE), returns nothing, and is read after the commit.
@@ -277,6 +274,9 @@ export class DuckDbWarehouse implements Warehouse {
         load_started_at: ts(batch.loadStartedAt),
         now: ts(new Date()),
       });
+      // A first delivery's insert has no conflict clause: no row back means the transaction was
+      // aborted underneath it (DuckDB then answers statements with nothing, and COMMIT rolls back).
+      if (!tolerant && written.currentRowCount === 0) throw new AbortedTransaction();
       this.failpoint?.('run_record');
       await c.run('COMMIT');
       for (const d of newDates) this.knownDates.add(d.date_key);
@@ -287,7 +287,10 @@ export class DuckDbWarehouse implements Warehouse {
     } catch (error) {
       await c.run('ROLLBACK').catch(() => undefined);
       this.latest.invalidate();
-      if (!tolerant && isDuplicateKeyError(error)) throw new AlreadyThere();
+      // A first delivery refused by a primary key, or whose transaction an appender aborted (a
+      // duplicate key found at the appender's close), is applied again with the conflict-tolerant
+      // statements: they load what is missing, or fail with the real cause.
+      if (!tolerant && (isDuplicateKeyError(error) || isAbortedTransaction(error))) throw new AlreadyThere();
       throw classify(error);
     }
   }
