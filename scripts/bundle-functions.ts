@@ -1,6 +1,6 @@
 /**
  * Bundles the Cloud Functions source: `npx tsx scripts/bundle-functions.ts [--out dist/functions]`.
- * Writes index.js (esbuild, ESM, node22), package.json (the external @google-cloud/* packages at the
+ * Writes index.js (esbuild, ESM, node22), package.json (the external Functions Framework and Pub/Sub packages at the
  * lockfile's versions) and sql/, then prints the content hash that names the uploaded archive.
  * Cloud Build runs it as its own step; `pulumi up` then deploys that directory
  * (config functionsBundleDir), or bundles by itself when the key is unset. See infra/bundle.ts.

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { PipelineError } from './core/errors.js';
 import { assertCadence } from './core/run-identity.js';
 

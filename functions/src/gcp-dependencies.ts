@@ -44,7 +44,7 @@ async function gcsRawStore(
 export async function gcpExtractDeps(config: PipelineConfig): Promise<ExtractDeps> {
   const gcp = gcpOf(config);
   const [{ PubSub }, { createCoinGeckoClient }, lake] = await Promise.all([
-    import('@google-cloud/pubsub'),
+    import('./adapters/gcp/pubsub-sdk.js'),
     import('./extract/coingecko-client.js'),
     gcsRawStore(config, gcp),
   ]);
@@ -68,7 +68,7 @@ export async function gcpExtractDeps(config: PipelineConfig): Promise<ExtractDep
 export async function gcpLoadDeps(config: PipelineConfig): Promise<LoadHandlerDeps> {
   const gcp = gcpOf(config);
   const [{ BigQuery }, lake] = await Promise.all([
-    import('@google-cloud/bigquery'),
+    import('./adapters/gcp/bigquery-sdk.js'),
     gcsRawStore(config, gcp),
   ]);
   const bigquery = new BigQuery({ projectId: gcp.project, location: gcp.location });

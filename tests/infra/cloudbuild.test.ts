@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { load as parseYaml } from 'js-yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { REPO_ROOT } from '../../infra/bundle.js';
 
 /**

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { PipelineEventSchema, type PipelineEvent } from './event.js';
 import { PipelineError } from './errors.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { EVENT_SCHEMA_VERSION, type RunEvent } from './event.js';
 import { ENDPOINT, SOURCE } from './run-identity.js';
 import type { RawObjectRef } from './ports.js';

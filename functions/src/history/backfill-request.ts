@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { COIN_ID_PATTERN, historyChunkId, type HistoryChunk } from './chunk-plan.js';
 
 /**

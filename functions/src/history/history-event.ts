@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The Pub/Sub pointer to a backfill chunk in the lake (ARCHITECTURE.md §3: a pointer, never the

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The lake object of a backfill chunk: a small manifest (the request, when and how it was fetched)

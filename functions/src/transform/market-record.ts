@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { MARKET_NUMBER_FIELDS, type MarketNumberField } from '../schema/tables.js';
 
 /**

@@ -3,11 +3,10 @@ import { rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
   DuckDBInstance,
-  dateValue,
-  timestampValue,
-  type DuckDBAppender,
   type DuckDBConnection,
+  type DuckDBPreparedStatement,
   type DuckDBResultReader,
+  type DuckDBValue,
 } from '@duckdb/node-api';
 import { LoadError } from '../../../functions/src/load/errors.js';
 import type { LoadOutcome, StarBatch, Warehouse } from '../../../functions/src/core/warehouse.js';
@@ -34,16 +33,20 @@ import {
 import { FRESHNESS_MAX_MEDIAN_AGE_SECONDS } from '../../../functions/src/quality/checks.js';
 import { insertAssetVersionsSql, removeRedundantVersionsSql } from './asset-history.js';
 import { recordQualityChecksSql } from './duckdb-quality.js';
+import { appendRows, insertValues, isDuplicateKeyError, ts } from './duckdb-rows.js';
 import { DUCKDB_VIEWS } from './duckdb-views.js';
+import { LatestVersions } from './latest-versions.js';
 import { assertWarehouseExists } from './warehouse-file.js';
 
 const STAGING = {
   fact: { table: factMarketSnapshot, name: '_stg_fact' },
   asset: { table: dimAsset, name: '_stg_asset' },
-  date: { table: dimDate, name: '_stg_date' },
   rejected: { table: opsRejectedRecord, name: '_stg_rejected' },
   history: { table: factPriceHistory, name: '_stg_history' },
 } as const;
+
+/** Where the staging tables live: temp tables are the connection's own and never reach the file. */
+const TEMP = { schema: 'main', catalog: 'temp' };
 
 const READ_ONLY_LOCKED_DOWN = {
   access_mode: 'READ_ONLY',
@@ -63,13 +66,25 @@ const RUN_RECORD_UPSERT = `on conflict (run_id) do update set
   updated_at = excluded.updated_at
 where ops_run.status <> 'loaded'`;
 
-/** A plain insert refused by a primary key: some of the batch's rows are already there. */
-const DUPLICATE_KEY = /^Constraint Error: .*duplicate key/is;
+const cols = (t: TableDef) => t.columns.map((c) => c.name).join(', ');
+
+const RUN_RECORD_INSERT = `insert into ops_run (${cols(opsRun)})
+  values ($run_id, $source, $vs_currency, $slot_ts, 'loaded', $raw_object, $raw_generation,
+          $records_in, $records_loaded, $records_rejected, $records_duplicate, $asset_versions_new,
+          $load_started_at, $now, null, null, $now)`;
+/** The run record of a first delivery, and of a tolerant retry (which may find one there). */
+const RUN_RECORD_FIRST = `${RUN_RECORD_INSERT} returning *`;
+const RUN_RECORD_TOLERANT = `${RUN_RECORD_INSERT} ${RUN_RECORD_UPSERT} returning *`;
+
+/** A first delivery found its transaction aborted without a statement saying why. */
+class AbortedTransaction extends Error {}
+
+const isAbortedTransaction = (error: unknown): boolean =>
+  error instanceof AbortedTransaction ||
+  /Current transaction is aborted/i.test((error as Error | undefined)?.message ?? '');
 
 /** Thrown by a first-delivery attempt that met existing rows (rolled back; retried tolerant). */
 class AlreadyThere extends Error {}
-
-const cols = (t: TableDef) => t.columns.map((c) => c.name).join(', ');
 
 /**
  * The twin's warehouse: one DuckDB file with the same star schema as BigQuery (DDL generated from
@@ -82,8 +97,13 @@ const cols = (t: TableDef) => t.columns.map((c) => c.name).join(', ');
 export class DuckDbWarehouse implements Warehouse, HistoryWarehouse {
   private queue: Promise<unknown> = Promise.resolve();
   private schemaReady = false;
-  /** dim_date keys this process committed; dim_date rows are never removed, so they stay there. */
-  private readonly committedDates = new Set<number>();
+  /** dim_date keys in the warehouse (read once, then those this process committed). */
+  private readonly knownDates = new Set<number>();
+  private datesLoaded = false;
+  /** The latest asset versions and slot, for loads in slot order (latest-versions.ts). */
+  private readonly latest = new LatestVersions();
+  /** Statements run every load, prepared once (runPrepared). */
+  private readonly prepared = new Map<string, DuckDBPreparedStatement>();
   /**
    * Failpoint for crash tests: called between the statements of a load's transaction with the step
    * just done; throwing there is a crash mid-load (the transaction must leave nothing behind).
@@ -101,6 +121,9 @@ export class DuckDbWarehouse implements Warehouse, HistoryWarehouse {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     const warehouse = await DuckDbWarehouse.connect(path, false);
     await warehouse.ensureSchema();
+    // What the write path keeps in memory is read with the schema, once, not by the first load.
+    await warehouse.loadKnownDates();
+    await warehouse.latest.ensure(warehouse.connection);
     return warehouse;
   }
 
@@ -171,73 +194,101 @@ export class DuckDbWarehouse implements Warehouse, HistoryWarehouse {
   }
 
   /**
-   * Fills a staging table with `rows`: a fresh temp table each load (CREATE OR REPLACE drops the last
-   * load's). Emptying one table with DELETE instead made every load slower than the one before:
-   * DuckDB does not reclaim deleted rows of a table that lives on, so each load wrote past them.
+   * Fresh staging tables for `parts`, filled with their rows: a fresh temp table each load (CREATE
+   * OR REPLACE drops the last load's), all created in one round trip. Emptying one table with
+   * DELETE instead made every load slower than the one before: DuckDB does not reclaim deleted
+   * rows of a table that lives on, so each load wrote past them.
    */
-  private async stage(part: keyof typeof STAGING, rows: readonly object[]): Promise<void> {
-    const { table, name } = STAGING[part];
-    await this.connection.run(`CREATE OR REPLACE TEMP TABLE ${name} AS SELECT * FROM ${table.name} LIMIT 0`);
-    await this.append(name, table, rows);
+  private async stage(parts: readonly (readonly [keyof typeof STAGING, readonly object[]])[]): Promise<void> {
+    if (parts.length === 0) return;
+    await this.connection.run(
+      parts
+        .map(([part]) => {
+          const { table, name } = STAGING[part];
+          return `CREATE OR REPLACE TEMP TABLE ${name} AS SELECT * FROM ${table.name} LIMIT 0;`;
+        })
+        .join('\n'),
+    );
+    for (const [part, rows] of parts) {
+      const { table, name } = STAGING[part];
+      await appendRows(this.connection, name, table, rows, TEMP);
+    }
   }
 
+  /**
+   * One load in one transaction. The rows are appended to fresh staging tables before it (the
+   * appender stays out of the transaction: appending into the star tables inside it could leave
+   * the transaction aborted without an error), then inserted. A first delivery uses plain
+   * inserts, which a primary key refuses when a row is already there; the batch is then applied
+   * again with `on conflict do nothing`. The asset versions of a load later than all before it
+   * are decided in memory (latest-versions.ts); any other goes through the type 2 statements.
+   */
   private async apply(batch: StarBatch, tolerant: boolean): Promise<LoadOutcome> {
-    const onConflict = tolerant ? 'on conflict do nothing' : '';
     const c = this.connection;
-    // Statements that would do nothing are not sent (each costs DuckDB a few ms): dates this
-    // process has already committed (24 runs a day share one), and rejected records when there are
-    // none (most runs).
-    const newDates = batch.dates.filter((d) => !this.committedDates.has(d.date_key));
-    await this.stage('fact', batch.facts);
-    await this.stage('asset', batch.assetCandidates);
-    if (newDates.length > 0) await this.stage('date', newDates);
-    if (batch.rejected.length > 0) await this.stage('rejected', batch.rejected);
+    await this.loadKnownDates();
+    if (!tolerant) await this.latest.ensure(c);
+    const inOrder = !tolerant && this.latest.isInOrder(batch.slot);
+    // Statements that would do nothing are not sent (each costs DuckDB a few ms): dates already
+    // in dim_date (24 runs a day share one), and rejected records when there are none (most runs).
+    const newDates = batch.dates.filter((d) => !this.knownDates.has(d.date_key));
+    const hasRejected = batch.rejected.length > 0;
+    const opened = inOrder ? this.latest.opening(batch.assetCandidates) : [];
+    await this.stage([
+      ['asset', inOrder ? opened : batch.assetCandidates],
+      ['fact', batch.facts],
+      ...(hasRejected ? ([['rejected', batch.rejected]] as const) : []),
+    ]);
+    const onConflict = tolerant ? 'on conflict do nothing' : '';
 
     await c.run('BEGIN TRANSACTION');
     try {
       if (newDates.length > 0) {
-        await c.run(
-          `insert into dim_date select s.* from _stg_date as s
-           where not exists (select 1 from dim_date as d where d.date_key = s.date_key)`,
-        );
+        const insert = insertValues(dimDate, newDates, onConflict);
+        await c.run(insert.sql, insert.params);
       }
-      // Type 2, the same whatever the order of loads (see asset-history.ts): versions opened or
-      // split by this run, then versions made redundant by a late snapshot.
-      const assets = await c.run(insertAssetVersionsSql(STAGING.asset.name, earliest(batch.assetCandidates)));
-      await c.run(removeRedundantVersionsSql(STAGING.asset.name));
+      let versionsNew: number;
+      if (inOrder) {
+        // Decided in memory (latest-versions.ts): the staged rows are the versions to open.
+        if (opened.length > 0) await c.run(`insert into dim_asset select s.* from _stg_asset as s`);
+        versionsNew = opened.length;
+      } else {
+        // Type 2, the same whatever the order of loads (see asset-history.ts): versions opened or
+        // split by this run, then versions made redundant by a late snapshot. A load that opened
+        // no version cannot have made one redundant, so the second statement is skipped then.
+        const assets = await c.run(
+          insertAssetVersionsSql(STAGING.asset.name, earliest(batch.assetCandidates)),
+        );
+        if (assets.rowsChanged > 0) await c.run(removeRedundantVersionsSql(STAGING.asset.name));
+        versionsNew = assets.rowsChanged;
+      }
       this.failpoint?.('dimensions');
-      const facts = await c.run(
-        `insert into fact_market_snapshot select s.* from _stg_fact as s ${onConflict}`,
-      );
+      const factRows = (
+        await c.run(`insert into fact_market_snapshot select s.* from _stg_fact as s ${onConflict}`)
+      ).rowsChanged;
       this.failpoint?.('fact');
-      if (batch.rejected.length > 0) {
+      if (hasRejected) {
         await c.run(`insert into ops_rejected_record select s.* from _stg_rejected as s ${onConflict}`);
       }
       // RETURNING gives the run record as written, saving a select; a run already loaded is left
       // as it is (the WHERE), returns nothing, and is read after the commit.
-      const written = await c.runAndReadAll(
-        `insert into ops_run (${cols(opsRun)})
-         values ($run_id, $source, $vs_currency, $slot_ts, 'loaded', $raw_object, $raw_generation,
-                 $records_in, $records_loaded, $records_rejected, $records_duplicate, $asset_versions_new,
-                 $load_started_at, $now, null, null, $now)
-         ${tolerant ? RUN_RECORD_UPSERT : ''}
-         returning *`,
-        {
-          run_id: batch.runId,
-          source: batch.source,
-          vs_currency: batch.vsCurrency,
-          slot_ts: ts(batch.slot),
-          raw_object: batch.raw.key,
-          raw_generation: batch.raw.generation,
-          records_in: batch.counts.recordsIn,
-          records_loaded: facts.rowsChanged,
-          records_rejected: batch.counts.rejected,
-          records_duplicate: batch.counts.duplicates,
-          asset_versions_new: assets.rowsChanged,
-          load_started_at: ts(batch.loadStartedAt),
-          now: ts(new Date()),
-        },
-      );
+      const written = await this.runPrepared(tolerant ? RUN_RECORD_TOLERANT : RUN_RECORD_FIRST, {
+        run_id: batch.runId,
+        source: batch.source,
+        vs_currency: batch.vsCurrency,
+        slot_ts: ts(batch.slot),
+        raw_object: batch.raw.key,
+        raw_generation: batch.raw.generation,
+        records_in: batch.counts.recordsIn,
+        records_loaded: factRows,
+        records_rejected: batch.counts.rejected,
+        records_duplicate: batch.counts.duplicates,
+        asset_versions_new: versionsNew,
+        load_started_at: ts(batch.loadStartedAt),
+        now: ts(new Date()),
+      });
+      // A first delivery's insert has no conflict clause: no row back means the transaction was
+      // aborted underneath it (DuckDB then answers statements with nothing, and COMMIT rolls back).
+      if (!tolerant && written.currentRowCount === 0) throw new AbortedTransaction();
       this.failpoint?.('run_record');
       // The run's quality checks, after everything they look at is written: one statement.
       const checked = await c.runAndReadAll(recordQualityChecksSql(onConflict), {
@@ -250,22 +301,45 @@ export class DuckDbWarehouse implements Warehouse, HistoryWarehouse {
         checked_at: ts(new Date()),
       });
       await c.run('COMMIT');
-      for (const d of newDates) this.committedDates.add(d.date_key);
+      for (const d of newDates) this.knownDates.add(d.date_key);
+      if (inOrder) this.latest.committed(batch.slot, opened);
+      else this.latest.invalidate();
       const run = (plainRows(written)[0] as RunRow | undefined) ?? (await this.readRun(batch.runId));
       // Nothing returned: a redelivery, whose first delivery recorded the checks.
       let qualityChecks = (plainRows(checked) as QualityCheckRow[]).sort(byCheckName);
       if (qualityChecks.length === 0) qualityChecks = await this.readQualityChecks(batch.runId);
-      return {
-        factRowsInserted: facts.rowsChanged,
-        assetVersionsInserted: assets.rowsChanged,
-        run: run!,
-        qualityChecks,
-      };
+      return { factRowsInserted: factRows, assetVersionsInserted: versionsNew, run: run!, qualityChecks };
     } catch (error) {
       await c.run('ROLLBACK').catch(() => undefined);
-      if (!tolerant && DUPLICATE_KEY.test((error as Error).message ?? '')) throw new AlreadyThere();
+      this.latest.invalidate();
+      // A first delivery refused by a primary key, or whose transaction an appender aborted (a
+      // duplicate key found at the appender's close), is applied again with the conflict-tolerant
+      // statements: they load what is missing, or fail with the real cause.
+      if (!tolerant && (isDuplicateKeyError(error) || isAbortedTransaction(error))) throw new AlreadyThere();
       throw classify(error);
     }
+  }
+
+  /** dim_date's keys, read once: rows there are never removed, so a key not in the set is new. */
+  private async loadKnownDates(): Promise<void> {
+    if (this.datesLoaded) return;
+    const rows = await this.connection.runAndReadAll('select date_key from dim_date');
+    for (const [key] of rows.getRows()) this.knownDates.add(Number(key));
+    this.datesLoaded = true;
+  }
+
+  /**
+   * Runs a statement prepared once per connection: the run record's insert and lookup come every
+   * load, and DuckDB then skips parsing and planning them.
+   */
+  private async runPrepared(sql: string, params: Record<string, DuckDBValue>): Promise<DuckDBResultReader> {
+    let statement = this.prepared.get(sql);
+    if (!statement) {
+      statement = await this.connection.prepare(sql);
+      this.prepared.set(sql, statement);
+    }
+    statement.bind(params);
+    return statement.runAndReadAll();
   }
 
   recordFailedRun(run: RunRow): Promise<void> {
@@ -302,16 +376,14 @@ export class DuckDbWarehouse implements Warehouse, HistoryWarehouse {
   loadHistoryChunk(batch: HistoryBatch): Promise<HistoryLoadOutcome> {
     return this.serialised(async () => {
       const c = this.connection;
-      const newDates = batch.dates.filter((d) => !this.committedDates.has(d.date_key));
-      await this.stage('history', batch.rows);
-      if (newDates.length > 0) await this.stage('date', newDates);
+      await this.loadKnownDates();
+      const newDates = batch.dates.filter((d) => !this.knownDates.has(d.date_key));
+      await this.stage([['history', batch.rows]]);
       await c.run('BEGIN TRANSACTION');
       try {
         if (newDates.length > 0) {
-          await c.run(
-            `insert into dim_date select s.* from _stg_date as s
-             where not exists (select 1 from dim_date as d where d.date_key = s.date_key)`,
-          );
+          const insert = insertValues(dimDate, newDates, 'on conflict do nothing');
+          await c.run(insert.sql, insert.params);
         }
         const points = await c.run(
           `insert into fact_price_history select s.* from _stg_history as s on conflict do nothing`,
@@ -342,7 +414,7 @@ export class DuckDbWarehouse implements Warehouse, HistoryWarehouse {
           },
         );
         await c.run('COMMIT');
-        for (const d of newDates) this.committedDates.add(d.date_key);
+        for (const d of newDates) this.knownDates.add(d.date_key);
         return { pointsInserted: points.rowsChanged };
       } catch (error) {
         await c.run('ROLLBACK').catch(() => undefined);
@@ -401,7 +473,9 @@ export class DuckDbWarehouse implements Warehouse, HistoryWarehouse {
   }
 
   private async readRun(runId: string): Promise<RunRow | undefined> {
-    const rows = await this.select(`select * from ops_run where run_id = $run_id`, { run_id: runId });
+    const rows = plainRows(
+      await this.runPrepared(`select * from ops_run where run_id = $run_id`, { run_id: runId }),
+    );
     return rows[0] as RunRow | undefined;
   }
 
@@ -467,23 +541,10 @@ export class DuckDbWarehouse implements Warehouse, HistoryWarehouse {
 
   async close(): Promise<void> {
     await this.queue;
+    for (const statement of this.prepared.values()) statement.destroySync();
+    this.prepared.clear();
     this.connection.closeSync();
     this.instance.closeSync();
-  }
-
-  private async append(name: string, table: TableDef, rows: readonly object[]): Promise<void> {
-    if (rows.length === 0) return;
-    const appender: DuckDBAppender = await this.connection.createAppender(name, 'main', 'temp');
-    try {
-      for (const row of rows) {
-        const values = row as Record<string, unknown>;
-        for (const column of table.columns) appendValue(appender, column.type, values[column.name]);
-        appender.endRow();
-      }
-      appender.flushSync();
-    } finally {
-      appender.closeSync();
-    }
   }
 }
 
@@ -492,32 +553,6 @@ function earliest(candidates: StarBatch['assetCandidates']): Date | undefined {
   let min: Date | undefined;
   for (const c of candidates) if (!min || c.valid_from < min) min = c.valid_from;
   return min;
-}
-
-const ts = (d: Date) => timestampValue(BigInt(d.getTime()) * 1000n);
-
-function appendValue(
-  appender: DuckDBAppender,
-  type: TableDef['columns'][number]['type'],
-  value: unknown,
-): void {
-  if (value === null || value === undefined) return appender.appendNull();
-  switch (type) {
-    case 'STRING':
-      return appender.appendVarchar(String(value));
-    case 'INT64':
-      return appender.appendBigInt(BigInt(value as number));
-    case 'FLOAT64':
-      return appender.appendDouble(value as number);
-    case 'BOOL':
-      return appender.appendBoolean(value as boolean);
-    case 'DATE':
-      return appender.appendDate(
-        dateValue(Math.round(Date.parse(`${value as string}T00:00:00Z`) / 86_400_000)),
-      );
-    case 'TIMESTAMP':
-      return appender.appendTimestamp(ts(value as Date));
-  }
 }
 
 /**
