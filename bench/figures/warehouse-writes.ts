@@ -1,17 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  DuckDBInstance,
-  dateValue,
-  timestampValue,
-  type DuckDBAppender,
-  type DuckDBConnection,
-  type DuckDBValue,
-} from '@duckdb/node-api';
+import type { dateValue } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
 import type { StarBatch } from '../../functions/src/core/warehouse.js';
 import { duckDbDdl } from '../../functions/src/schema/duckdb-ddl.js';
 import { dimAsset, dimDate, factMarketSnapshot, type TableDef } from '../../functions/src/schema/tables.js';
+import { paramValue, ts } from '../../twin/src/adapters/duckdb-rows.js';
 import { DuckDbWarehouse } from '../../twin/src/adapters/duckdb-warehouse.js';
 import { createMarketSimulator } from '../../twin/src/market/market-simulator.js';
 import { simulatorBatch } from '../lib/fixtures.js';
@@ -57,27 +52,6 @@ export async function growthFigure(runs: number, coins: number): Promise<Figure>
   });
 }
 
-const ts = (d: Date) => timestampValue(BigInt(d.getTime()) * 1000n);
-
-/** A row's values in column order as DuckDB values (the binding both baselines share). */
-function duckValue(type: TableDef['columns'][number]['type'], value: unknown): DuckDBValue {
-  if (value === null || value === undefined) return null;
-  switch (type) {
-    case 'STRING':
-      return String(value);
-    case 'INT64':
-      return BigInt(value as number);
-    case 'FLOAT64':
-      return value as number;
-    case 'BOOL':
-      return value as boolean;
-    case 'DATE':
-      return dateValue(Math.round(Date.parse(`${value as string}T00:00:00Z`) / 86_400_000));
-    case 'TIMESTAMP':
-      return ts(value as Date);
-  }
-}
-
 /** Typed appends, value by value: the fastest way DuckDB's appender takes rows from JS. */
 function appendRow(appender: DuckDBAppender, table: TableDef, row: object): void {
   const values = row as Record<string, unknown>;
@@ -101,7 +75,7 @@ function appendRow(appender: DuckDBAppender, table: TableDef, row: object): void
         appender.appendBoolean(v as boolean);
         break;
       case 'DATE':
-        appender.appendDate(duckValue('DATE', v) as ReturnType<typeof dateValue>);
+        appender.appendDate(paramValue('DATE', v) as ReturnType<typeof dateValue>);
         break;
       case 'TIMESTAMP':
         appender.appendTimestamp(ts(v as Date));
@@ -140,7 +114,7 @@ async function duckDbAlone(batch: StarBatch, mode: 'appender' | 'row-by-row'): P
           );
           for (const row of rows) {
             const values = row as Record<string, unknown>;
-            insert.bind(table.columns.map((col) => duckValue(col.type, values[col.name])));
+            insert.bind(table.columns.map((col) => paramValue(col.type, values[col.name])));
             await insert.run();
           }
         }

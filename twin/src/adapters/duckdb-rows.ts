@@ -77,8 +77,8 @@ function appendValue(appender: DuckDBAppender, type: ColumnType, value: unknown)
   }
 }
 
-/** A row's value as a bound parameter of its column's type. */
-function paramValue(type: ColumnType, value: unknown): DuckDBValue {
+/** A row's value as a bound parameter of its column's type (also the bench baselines' binding). */
+export function paramValue(type: ColumnType, value: unknown): DuckDBValue {
   if (value === null || value === undefined) return null;
   switch (type) {
     case 'STRING':
