@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import type { RunEvent } from '../../functions/src/core/event.js';
+import { eventSubject, type PipelineEvent } from '../../functions/src/core/event.js';
 import {
   failureEvent,
   FAILURE_PREFIX,
@@ -8,9 +8,19 @@ import {
   parseDateRange,
   RAW_PREFIX,
   replayEvent,
-  selectRawKeys,
   type DateRange,
 } from '../../functions/src/core/replay-event.js';
+import {
+  REPLAY_PREFIXES,
+  selectReplayKeys,
+  subjectField,
+  type SubjectField,
+} from '../../functions/src/core/replay-keys.js';
+import {
+  HISTORY_FAILURE_PREFIX,
+  HISTORY_RAW_PREFIX,
+  historyReplayEvent,
+} from '../../functions/src/history/history-replay.js';
 import { adcToken } from '../cloud-check/cloud-check.js';
 import { restClient, withTimeout, type FetchFn } from '../cloud-check/google-rest.js';
 import { startProgress, type CloudCheckIo } from '../cloud-check/progress.js';
@@ -30,9 +40,12 @@ usage: crypto-pipeline replay --stack <name> [--from DATE] [--to DATE] [options]
   --request-timeout SECONDS  per API call (default 30)
 
 Lists the raw objects under gs://<rawBucket>/${RAW_PREFIX} (and the failed attempts under
-${FAILURE_PREFIX}), reads each one (at its listed generation) and publishes the same event the
-extract function published to the events topic; the push subscription delivers them to the load function, which skips runs already loaded
-from that generation, so nothing doubles. Watch the loads in ops_run (crypto-pipeline cloud-check).
+${FAILURE_PREFIX}), then the backfill chunks under ${HISTORY_RAW_PREFIX} (and the failed
+fetches under ${HISTORY_FAILURE_PREFIX}; --from/--to keep the chunks whose range touches a
+day in range), reads each one (at its listed generation) and publishes the same event the
+extract function (or the backfill) published to the events topic; the push subscription delivers
+them to the load function, which skips runs and chunks already loaded from that generation, so
+nothing doubles. Watch the loads in ops_run (crypto-pipeline cloud-check).
 Credentials: Application Default Credentials or CLOUD_CHECK_ACCESS_TOKEN.`;
 
 /** Where the Google APIs are; overridable (CLOUD_CHECK_<API>_URL) so tests use local fakes. */
@@ -74,7 +87,8 @@ export interface CloudReplaySummary {
   found: number;
   published: number;
   dryRun: boolean;
-  failed: { object: string; runId: string; reason: string }[];
+  /** A failure names the run (`runId`) or the backfill chunk (`chunkId`). */
+  failed: ({ object: string; reason: string } & SubjectField)[];
   ignored: string[];
   interrupted: boolean;
 }
@@ -210,9 +224,10 @@ async function publishLake(
   io: CloudCheckIo,
   signal: AbortSignal | undefined,
 ): Promise<CloudReplaySummary> {
-  const listed = [...(await lake.list(RAW_PREFIX)), ...(await lake.list(FAILURE_PREFIX))];
+  const listed = [];
+  for (const prefix of REPLAY_PREFIXES) listed.push(...(await lake.list(prefix)));
   const generation = new Map(listed.map((o) => [o.name, o.generation]));
-  const { selected, ignored } = selectRawKeys(
+  const { selected, ignored } = selectReplayKeys(
     listed.map((o) => o.name),
     options.range,
   );
@@ -230,13 +245,14 @@ async function publishLake(
   const progress = options.json
     ? undefined
     : startProgress(io, `replaying ${selected.length} lake object(s)`);
-  let batch: { object: string; event: RunEvent }[] = [];
+  let batch: { object: string; subject: SubjectField; event: PipelineEvent }[] = [];
   const flush = async () => {
     if (batch.length === 0) return;
     const sending = batch;
     batch = [];
     if (options.dryRun) {
-      for (const b of sending) io.out(`would publish ${b.event.runId} (${b.object}#${b.event.generation})`);
+      for (const b of sending)
+        io.out(`would publish ${eventSubject(b.event)} (${b.object}#${b.event.generation})`);
       summary.published += sending.length;
       return;
     }
@@ -245,7 +261,7 @@ async function publishLake(
       summary.published += sending.length;
     } catch (e) {
       const reason = `publish failed: ${(e as Error).message}`;
-      for (const b of sending) summary.failed.push({ object: b.object, runId: b.event.runId, reason });
+      for (const b of sending) summary.failed.push({ object: b.object, ...b.subject, reason });
     }
     progress?.update(`published ${summary.published}/${selected.length}`);
   };
@@ -258,12 +274,14 @@ async function publishLake(
     try {
       const object = { name: key.key, generation: ref.generation };
       const event =
-        key.kind === 'raw_snapshot'
-          ? replayEvent(key, await lake.manifest(object), ref)
-          : failureEvent(key, await lake.json(object), ref);
-      batch.push({ object: key.key, event });
+        key.kind === 'history_chunk'
+          ? historyReplayEvent(key, await lake.json(object), ref)
+          : key.kind === 'raw_snapshot'
+            ? replayEvent(key, await lake.manifest(object), ref)
+            : failureEvent(key, await lake.json(object), ref);
+      batch.push({ object: key.key, subject: subjectField(key), event });
     } catch (e) {
-      summary.failed.push({ object: key.key, runId: key.runId, reason: (e as Error).message });
+      summary.failed.push({ object: key.key, ...subjectField(key), reason: (e as Error).message });
     }
     if (batch.length >= PUBLISH_BATCH) await flush();
   }

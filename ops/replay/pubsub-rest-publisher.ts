@@ -1,4 +1,4 @@
-import { eventAttributes, type RunEvent } from '../../functions/src/core/event.js';
+import { eventAttributes, type PipelineEvent } from '../../functions/src/core/event.js';
 import { encodeEvent } from '../../functions/src/core/pubsub-envelope.js';
 import { GoogleApiError, type RestClient } from '../cloud-check/google-rest.js';
 
@@ -23,7 +23,7 @@ export class PubSubRestPublisher {
   ) {}
 
   /** Publishes one batch; resolves to the message ids, in order. */
-  async publish(events: readonly RunEvent[]): Promise<string[]> {
+  async publish(events: readonly PipelineEvent[]): Promise<string[]> {
     const body = { messages: events.map((e) => ({ data: encodeEvent(e), attributes: eventAttributes(e) })) };
     for (let attempt = 1; ; attempt += 1) {
       try {

@@ -54,7 +54,7 @@ describe('replayLake', () => {
     ];
     const summary = await replayLake(
       memoryLake([...SLOTS].reverse()),
-      { deliver: async (e) => (delivered.push(e), outcomes[delivered.length - 1]!) },
+      { deliver: async (e) => (delivered.push(e as RunEvent), outcomes[delivered.length - 1]!) },
       { range: {} },
     );
     expect(delivered.map((e) => e.slot)).toEqual(SLOTS.map((s) => new Date(s).toISOString()));
@@ -67,6 +67,7 @@ describe('replayLake', () => {
       alreadyLoaded: 1,
       failuresRecorded: 0,
       rowsLoaded: 5,
+      history: { found: 0, loaded: 0, alreadyLoaded: 0, failuresRecorded: 0, pointsLoaded: 0 },
       failed: [
         {
           object:
@@ -117,7 +118,7 @@ describe('progress', () => {
     index,
     total: 2,
     object: 'o',
-    runId: `run${index}`,
+    subject: `run${index}`,
     outcome,
   });
 
