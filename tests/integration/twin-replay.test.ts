@@ -120,7 +120,7 @@ beforeAll(async () => {
   chunks = planBackfill({
     plan: 'pro',
     coinIds: coins,
-    vsCurrency: 'usd',
+    vsCurrencies: ['usd'],
     from: new Date(first),
     to: new Date(first + 10 * DAY_MS),
     granularity: 'daily',

@@ -62,7 +62,8 @@ function checkedPlan(
   const request: BackfillRequest = {
     plan: options.config.coingecko.plan,
     coinIds,
-    vsCurrency: options.config.vsCurrency,
+    // Every configured quote currency (VS_CURRENCIES): the plan counts the chunks of all of them.
+    vsCurrencies: options.config.vsCurrencies,
     from: options.from,
     to: new Date(Math.min(options.to.getTime(), Math.floor(now.getTime() / HOUR_MS) * HOUR_MS)),
     granularity: options.granularity,
@@ -156,7 +157,7 @@ export interface BackfillSummary {
     deadLettered: number;
     pointsInserted: number;
   };
-  /** Rows fact_price_history holds for the backfilled coins, range and granularity. */
+  /** Rows fact_price_history holds for the backfilled coins, currencies, range and granularity. */
   rowsInRange: number;
   failures: { chunkId: string; code: string; message: string; object: string | undefined }[];
 }
@@ -169,19 +170,20 @@ async function summarise(
 ): Promise<BackfillSummary> {
   const count = (outcome: ChunkReport['outcome']) => reports.filter((r) => r.outcome === outcome).length;
   const loads = twin.historyLoads;
-  const coins = [...new Set(plan.chunks.map((c) => c.coinId))];
+  // One count per coin and currency backfilled (a chunk's key says both).
+  const series = new Map(plan.chunks.map((c) => [`${c.coinId} ${c.vsCurrency}`, c]));
   const first = plan.chunks[0];
   let rowsInRange = 0;
   if (first) {
     const sqlTime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
     const from = sqlTime(Math.min(...plan.chunks.map((c) => c.from.getTime())));
     const to = sqlTime(Math.max(...plan.chunks.map((c) => c.to.getTime())));
-    for (const coin of coins) {
+    for (const { coinId, vsCurrency } of series.values()) {
       const [row] = await twin.warehouse.query(
         `select count(*) as n from fact_price_history
          where coin_id = $coin and vs_currency = $vs and granularity = $granularity
            and ts >= cast($from as timestamp) and ts < cast($to as timestamp)`,
-        { coin, vs: first.vsCurrency, granularity: first.granularity, from, to },
+        { coin: coinId, vs: vsCurrency, granularity: first.granularity, from, to },
       );
       rowsInRange += Number(row?.n ?? 0);
     }
