@@ -21,12 +21,10 @@ import {
   HISTORY_RAW_PREFIX,
   historyReplayEvent,
 } from '../../functions/src/history/history-replay.js';
-import { adcToken } from '../cloud-check/cloud-check.js';
-import { restClient, withTimeout, type FetchFn } from '../cloud-check/google-rest.js';
 import { startProgress, type CloudCheckIo } from '../cloud-check/progress.js';
-import { execProgram, readStackOutputsJson, type ExecFn } from '../cloud-check/stack-outputs.js';
 import { GcsRawListing } from './gcs-raw-listing.js';
 import { PUBLISH_BATCH, PubSubRestPublisher } from './pubsub-rest-publisher.js';
+import { openStack, setValue, topicPath, type StackDeps, type StackSession } from './stack-session.js';
 
 export const CLOUD_REPLAY_USAGE = `replay --stack: rebuild a deployed stack's warehouse from its lake
 
@@ -48,12 +46,6 @@ them to the load function, which skips runs and chunks already loaded from that 
 nothing doubles. Watch the loads in ops_run (crypto-pipeline cloud-check).
 Credentials: Application Default Credentials or CLOUD_CHECK_ACCESS_TOKEN.`;
 
-/** Where the Google APIs are; overridable (CLOUD_CHECK_<API>_URL) so tests use local fakes. */
-export const REPLAY_URLS = {
-  storage: 'https://storage.googleapis.com',
-  pubsub: 'https://pubsub.googleapis.com',
-} as const;
-
 /** The stack outputs replay needs (infra/index.ts exports them). */
 const OUTPUTS = z.object({
   gcpProject: z.string().min(1),
@@ -61,10 +53,7 @@ const OUTPUTS = z.object({
   eventsTopic: z.string().min(1),
 });
 
-export interface CloudReplayDeps {
-  exec?: ExecFn;
-  getAccessToken?: () => Promise<string>;
-  fetch?: FetchFn;
+export interface CloudReplayDeps extends StackDeps {
   sleep?: (ms: number) => Promise<void>;
   /** Aborted by Ctrl-C: stop after the batch in flight. */
   signal?: AbortSignal;
@@ -94,7 +83,7 @@ export interface CloudReplaySummary {
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
-const set = (v: string | undefined) => (v === undefined || v.trim() === '' ? undefined : v.trim());
+const set = setValue;
 
 function parseOptions(args: string[]): Options | 'help' {
   const { values } = parseArgs({
@@ -128,11 +117,6 @@ function parseOptions(args: string[]): Options | 'help' {
   };
 }
 
-/** `projects/P/topics/T` from the stack's topic output (a short name or already a path). */
-export function topicPath(project: string, topic: string): string {
-  return topic.startsWith('projects/') ? topic : `projects/${project}/topics/${topic}`;
-}
-
 /**
  * `crypto-pipeline replay --stack S`: re-publishes the events of the raw objects in the stack's
  * bucket (README: "Rebuild from the lake"). Resolves to the exit code: 0 every object in range
@@ -156,36 +140,14 @@ export async function cloudReplayCommand(
     io.out(`error: ${(e as Error).message}\n\n${CLOUD_REPLAY_USAGE}`);
     return 2;
   }
-  let outputs: z.infer<typeof OUTPUTS>;
-  let token: string;
+  let session: StackSession<z.infer<typeof OUTPUTS>>;
   try {
-    const json = await readStackOutputsJson(
-      options,
-      deps.exec ?? execProgram,
-      Math.max(options.requestTimeoutMs, 60_000),
-    );
-    const parsed = OUTPUTS.safeParse(json);
-    if (!parsed.success) {
-      const keys = [...new Set(parsed.error.issues.map((i) => String(i.path[0] ?? '?')))];
-      throw new Error(
-        `stack outputs missing or invalid: ${keys.join(', ')}. Deploy this version first (\`pulumi up\`).`,
-      );
-    }
-    outputs = parsed.data;
-    token =
-      set(env.CLOUD_CHECK_ACCESS_TOKEN) ??
-      (await withTimeout(
-        (deps.getAccessToken ?? adcToken)(),
-        options.requestTimeoutMs,
-        () => new Error(`no access token within ${options.requestTimeoutMs / 1000} s`),
-      ));
+    session = await openStack(options, OUTPUTS, env, deps);
   } catch (e) {
     io.out(`error: ${(e as Error).message}`);
     return 1;
   }
-  const rest = restClient({ token, timeoutMs: options.requestTimeoutMs, fetch: deps.fetch });
-  const url = (name: keyof typeof REPLAY_URLS) =>
-    (set(env[`CLOUD_CHECK_${name.toUpperCase()}_URL`]) ?? REPLAY_URLS[name]).replace(/\/+$/, '');
+  const { outputs, rest, url } = session;
   const lake = new GcsRawListing(rest, url('storage'), outputs.rawBucket);
   const publisher = new PubSubRestPublisher(
     rest,

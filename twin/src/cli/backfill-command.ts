@@ -9,6 +9,8 @@ import {
   type Granularity,
 } from '../../../functions/src/history/chunk-plan.js';
 import { backfillRequestOf } from '../../../functions/src/history/backfill-request.js';
+import type { CloudBackfillDeps } from '../../../ops/backfill/cloud-backfill.js';
+import type { StackTarget } from '../../../ops/replay/stack-session.js';
 import { createProgress } from '../backfill/progress.js';
 import { runBackfill, type ChunkReport } from '../backfill/run-backfill.js';
 import { topCoinIds, topCoinPages } from '../backfill/top-coins.js';
@@ -34,6 +36,15 @@ export interface BackfillCommandOptions {
    * `backfill-requests` topic, and fetch nothing: the cloud fan-out's input.
    */
   printRequests?: boolean;
+  /**
+   * Publish one backfill request per chunk to this deployed stack's `backfillRequestsTopic`
+   * (ops/backfill/cloud-backfill.ts) and fetch nothing here: the cloud's extract fetches them.
+   */
+  stack?: {
+    target: StackTarget;
+    env: Readonly<Record<string, string | undefined>>;
+    deps?: CloudBackfillDeps;
+  };
   logger: Logger;
   verbose: boolean;
   out: (line: string) => void;
@@ -93,6 +104,9 @@ export async function backfillCommand(options: BackfillCommandOptions): Promise<
       '--top needs a market to rank coins; with --source replay:DIR name them with --coins',
     );
   }
+  if (options.stack && options.top !== undefined && options.source.kind !== 'live') {
+    throw new UsageError('--top with --stack ranks the real market: add --source live');
+  }
   // Checked before any call; with --top the ids come from /coins/markets, whose pages count too.
   const placeholderIds = options.coins ?? Array.from({ length: options.top ?? 0 }, (_, i) => `top-${i + 1}`);
   const extraCalls = options.top === undefined ? 0 : topCoinPages(options.top);
@@ -112,6 +126,7 @@ export async function backfillCommand(options: BackfillCommandOptions): Promise<
       for (const chunk of plan.chunks) out(JSON.stringify(backfillRequestOf(chunk)));
       return 0;
     }
+    if (options.stack) return await publishToStack(plan, options.stack, json, out);
     if (!json) out(`backfill: ${plan.summary}${options.source.kind === 'live' ? `, ${plan.pace}` : ''}`);
     const twin = await Twin.open({ config, logger: pipelineLog, publishSnapshots: true });
     try {
@@ -144,6 +159,29 @@ export async function backfillCommand(options: BackfillCommandOptions): Promise<
   } finally {
     await market.close();
   }
+}
+
+/** `backfill --stack`: the plan's requests on the stack's topic; 0 when all were published. */
+async function publishToStack(
+  plan: BackfillPlan,
+  stack: NonNullable<BackfillCommandOptions['stack']>,
+  json: boolean,
+  out: (line: string) => void,
+): Promise<number> {
+  // Loaded on demand: the twin's commands never need the Google REST clients.
+  const { publishBackfillRequests } = await import('../../../ops/backfill/cloud-backfill.js');
+  if (!json) out(`backfill: ${plan.summary}, publishing the requests to the stack`);
+  const summary = await publishBackfillRequests(plan.chunks, stack.target, stack.env, stack.deps);
+  if (json) out(toJson(summary));
+  else {
+    out(
+      `published ${summary.published} of ${summary.requests} chunk request(s) to ${summary.topic}, ` +
+        `${summary.failed.length} failed; the stack's extract fetches them at the plan's pace ` +
+        '(watch ops_backfill_chunk)',
+    );
+    for (const f of summary.failed) out(`failed ${f.chunkId}: ${f.reason}`);
+  }
+  return summary.failed.length === 0 ? 0 : 1;
 }
 
 export interface BackfillSummary {
