@@ -1,3 +1,4 @@
+import { summaryLines } from '../../../twin/src/cli/replay-command.js';
 import { describe, expect, it } from '@jest/globals';
 import type { RunEvent } from '../../../functions/src/core/event.js';
 import { rawObjectKey } from '../../../functions/src/core/lake-layout.js';
@@ -220,5 +221,30 @@ describe('twinDelivery', () => {
       status: 'failed',
       reason: 'dead-lettered: warehouse is locked',
     });
+  });
+});
+
+describe('the closing lines', () => {
+  it('count the backfill chunks when there are some', () => {
+    const lines = summaryLines(
+      {
+        range: {},
+        found: 5,
+        delivered: 5,
+        loaded: 3,
+        alreadyLoaded: 0,
+        failuresRecorded: 2,
+        rowsLoaded: 250,
+        history: { found: 3, loaded: 2, alreadyLoaded: 0, failuresRecorded: 1, pointsLoaded: 60 },
+        failed: [],
+        ignored: [],
+        interrupted: false,
+      },
+      1,
+    );
+    expect(lines).toContain(
+      'of which 3 backfill chunk object(s): 2 loaded (60 history points), 0 already loaded, ' +
+        '1 failed fetch(es) recorded in ops_backfill_chunk again',
+    );
   });
 });
