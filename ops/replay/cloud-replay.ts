@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import * as z from 'zod';
-import type { RunEvent } from '../../functions/src/core/event.js';
+import { eventSubject, type PipelineEvent } from '../../functions/src/core/event.js';
 import {
   failureEvent,
   FAILURE_PREFIX,
@@ -8,15 +8,23 @@ import {
   parseDateRange,
   RAW_PREFIX,
   replayEvent,
-  selectRawKeys,
   type DateRange,
 } from '../../functions/src/core/replay-event.js';
-import { adcToken } from '../cloud-check/cloud-check.js';
-import { restClient, withTimeout, type FetchFn } from '../cloud-check/google-rest.js';
+import {
+  REPLAY_PREFIXES,
+  selectReplayKeys,
+  subjectField,
+  type SubjectField,
+} from '../../functions/src/core/replay-keys.js';
+import {
+  HISTORY_FAILURE_PREFIX,
+  HISTORY_RAW_PREFIX,
+  historyReplayEvent,
+} from '../../functions/src/history/history-replay.js';
 import { startProgress, type CloudCheckIo } from '../cloud-check/progress.js';
-import { execProgram, readStackOutputsJson, type ExecFn } from '../cloud-check/stack-outputs.js';
 import { GcsRawListing } from './gcs-raw-listing.js';
 import { PUBLISH_BATCH, PubSubRestPublisher } from './pubsub-rest-publisher.js';
+import { openStack, setValue, topicPath, type StackDeps, type StackSession } from './stack-session.js';
 
 export const CLOUD_REPLAY_USAGE = `replay --stack: rebuild a deployed stack's warehouse from its lake
 
@@ -30,16 +38,13 @@ usage: crypto-pipeline replay --stack <name> [--from DATE] [--to DATE] [options]
   --request-timeout SECONDS  per API call (default 30)
 
 Lists the raw objects under gs://<rawBucket>/${RAW_PREFIX} (and the failed attempts under
-${FAILURE_PREFIX}), reads each one (at its listed generation) and publishes the same event the
-extract function published to the events topic; the push subscription delivers them to the load function, which skips runs already loaded
-from that generation, so nothing doubles. Watch the loads in ops_run (crypto-pipeline cloud-check).
+${FAILURE_PREFIX}), then the backfill chunks under ${HISTORY_RAW_PREFIX} (and the failed
+fetches under ${HISTORY_FAILURE_PREFIX}; --from/--to keep the chunks whose range touches a
+day in range), reads each one (at its listed generation) and publishes the same event the
+extract function (or the backfill) published to the events topic; the push subscription delivers
+them to the load function, which skips runs and chunks already loaded from that generation, so
+nothing doubles. Watch the loads in ops_run (crypto-pipeline cloud-check).
 Credentials: Application Default Credentials or CLOUD_CHECK_ACCESS_TOKEN.`;
-
-/** Where the Google APIs are; overridable (CLOUD_CHECK_<API>_URL) so tests use local fakes. */
-export const REPLAY_URLS = {
-  storage: 'https://storage.googleapis.com',
-  pubsub: 'https://pubsub.googleapis.com',
-} as const;
 
 /** The stack outputs replay needs (infra/index.ts exports them). */
 const OUTPUTS = z.object({
@@ -48,10 +53,7 @@ const OUTPUTS = z.object({
   eventsTopic: z.string().min(1),
 });
 
-export interface CloudReplayDeps {
-  exec?: ExecFn;
-  getAccessToken?: () => Promise<string>;
-  fetch?: FetchFn;
+export interface CloudReplayDeps extends StackDeps {
   sleep?: (ms: number) => Promise<void>;
   /** Aborted by Ctrl-C: stop after the batch in flight. */
   signal?: AbortSignal;
@@ -74,13 +76,14 @@ export interface CloudReplaySummary {
   found: number;
   published: number;
   dryRun: boolean;
-  failed: { object: string; runId: string; reason: string }[];
+  /** A failure names the run (`runId`) or the backfill chunk (`chunkId`). */
+  failed: ({ object: string; reason: string } & SubjectField)[];
   ignored: string[];
   interrupted: boolean;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
-const set = (v: string | undefined) => (v === undefined || v.trim() === '' ? undefined : v.trim());
+const set = setValue;
 
 function parseOptions(args: string[]): Options | 'help' {
   const { values } = parseArgs({
@@ -114,11 +117,6 @@ function parseOptions(args: string[]): Options | 'help' {
   };
 }
 
-/** `projects/P/topics/T` from the stack's topic output (a short name or already a path). */
-export function topicPath(project: string, topic: string): string {
-  return topic.startsWith('projects/') ? topic : `projects/${project}/topics/${topic}`;
-}
-
 /**
  * `crypto-pipeline replay --stack S`: re-publishes the events of the raw objects in the stack's
  * bucket (README: "Rebuild from the lake"). Resolves to the exit code: 0 every object in range
@@ -142,36 +140,14 @@ export async function cloudReplayCommand(
     io.out(`error: ${(e as Error).message}\n\n${CLOUD_REPLAY_USAGE}`);
     return 2;
   }
-  let outputs: z.infer<typeof OUTPUTS>;
-  let token: string;
+  let session: StackSession<z.infer<typeof OUTPUTS>>;
   try {
-    const json = await readStackOutputsJson(
-      options,
-      deps.exec ?? execProgram,
-      Math.max(options.requestTimeoutMs, 60_000),
-    );
-    const parsed = OUTPUTS.safeParse(json);
-    if (!parsed.success) {
-      const keys = [...new Set(parsed.error.issues.map((i) => String(i.path[0] ?? '?')))];
-      throw new Error(
-        `stack outputs missing or invalid: ${keys.join(', ')}. Deploy this version first (\`pulumi up\`).`,
-      );
-    }
-    outputs = parsed.data;
-    token =
-      set(env.CLOUD_CHECK_ACCESS_TOKEN) ??
-      (await withTimeout(
-        (deps.getAccessToken ?? adcToken)(),
-        options.requestTimeoutMs,
-        () => new Error(`no access token within ${options.requestTimeoutMs / 1000} s`),
-      ));
+    session = await openStack(options, OUTPUTS, env, deps);
   } catch (e) {
     io.out(`error: ${(e as Error).message}`);
     return 1;
   }
-  const rest = restClient({ token, timeoutMs: options.requestTimeoutMs, fetch: deps.fetch });
-  const url = (name: keyof typeof REPLAY_URLS) =>
-    (set(env[`CLOUD_CHECK_${name.toUpperCase()}_URL`]) ?? REPLAY_URLS[name]).replace(/\/+$/, '');
+  const { outputs, rest, url } = session;
   const lake = new GcsRawListing(rest, url('storage'), outputs.rawBucket);
   const publisher = new PubSubRestPublisher(
     rest,
@@ -210,9 +186,10 @@ async function publishLake(
   io: CloudCheckIo,
   signal: AbortSignal | undefined,
 ): Promise<CloudReplaySummary> {
-  const listed = [...(await lake.list(RAW_PREFIX)), ...(await lake.list(FAILURE_PREFIX))];
+  const listed = [];
+  for (const prefix of REPLAY_PREFIXES) listed.push(...(await lake.list(prefix)));
   const generation = new Map(listed.map((o) => [o.name, o.generation]));
-  const { selected, ignored } = selectRawKeys(
+  const { selected, ignored } = selectReplayKeys(
     listed.map((o) => o.name),
     options.range,
   );
@@ -230,13 +207,14 @@ async function publishLake(
   const progress = options.json
     ? undefined
     : startProgress(io, `replaying ${selected.length} lake object(s)`);
-  let batch: { object: string; event: RunEvent }[] = [];
+  let batch: { object: string; subject: SubjectField; event: PipelineEvent }[] = [];
   const flush = async () => {
     if (batch.length === 0) return;
     const sending = batch;
     batch = [];
     if (options.dryRun) {
-      for (const b of sending) io.out(`would publish ${b.event.runId} (${b.object}#${b.event.generation})`);
+      for (const b of sending)
+        io.out(`would publish ${eventSubject(b.event)} (${b.object}#${b.event.generation})`);
       summary.published += sending.length;
       return;
     }
@@ -245,7 +223,7 @@ async function publishLake(
       summary.published += sending.length;
     } catch (e) {
       const reason = `publish failed: ${(e as Error).message}`;
-      for (const b of sending) summary.failed.push({ object: b.object, runId: b.event.runId, reason });
+      for (const b of sending) summary.failed.push({ object: b.object, ...b.subject, reason });
     }
     progress?.update(`published ${summary.published}/${selected.length}`);
   };
@@ -258,12 +236,14 @@ async function publishLake(
     try {
       const object = { name: key.key, generation: ref.generation };
       const event =
-        key.kind === 'raw_snapshot'
-          ? replayEvent(key, await lake.manifest(object), ref)
-          : failureEvent(key, await lake.json(object), ref);
-      batch.push({ object: key.key, event });
+        key.kind === 'history_chunk'
+          ? historyReplayEvent(key, await lake.json(object), ref)
+          : key.kind === 'raw_snapshot'
+            ? replayEvent(key, await lake.manifest(object), ref)
+            : failureEvent(key, await lake.json(object), ref);
+      batch.push({ object: key.key, subject: subjectField(key), event });
     } catch (e) {
-      summary.failed.push({ object: key.key, runId: key.runId, reason: (e as Error).message });
+      summary.failed.push({ object: key.key, ...subjectField(key), reason: (e as Error).message });
     }
     if (batch.length >= PUBLISH_BATCH) await flush();
   }

@@ -1,4 +1,4 @@
-import { eventAttributes, type RunEvent } from '../../functions/src/core/event.js';
+import { eventAttributes, type PipelineEvent } from '../../functions/src/core/event.js';
 import { encodeEvent } from '../../functions/src/core/pubsub-envelope.js';
 import { GoogleApiError, type RestClient } from '../cloud-check/google-rest.js';
 
@@ -8,10 +8,17 @@ export const PUBLISH_BATCH = 100;
 /** How often a batch is retried on 429 / 5xx before replay reports it failed. */
 const ATTEMPTS = 4;
 
+/** One Pub/Sub message as topics.publish takes it: base64 data and string attributes. */
+export interface PubSubMessage {
+  data: string;
+  attributes?: Record<string, string>;
+}
+
 /**
- * Publishes run events to the events topic through Pub/Sub's REST API (topics.publish): the same
- * data (the JSON pointer, base64) and attributes as the extract function's publisher, so the push
- * subscription hands the load function exactly what a scheduled run would.
+ * Publishes to a topic through Pub/Sub's REST API (topics.publish). Pipeline events go with the
+ * same data (the JSON pointer, base64) and attributes as the extract function's publisher, so the
+ * push subscription hands the load function exactly what a scheduled run would; other messages
+ * (backfill requests) go as they are.
  */
 export class PubSubRestPublisher {
   constructor(
@@ -22,9 +29,16 @@ export class PubSubRestPublisher {
     private readonly sleep: (ms: number) => Promise<void>,
   ) {}
 
-  /** Publishes one batch; resolves to the message ids, in order. */
-  async publish(events: readonly RunEvent[]): Promise<string[]> {
-    const body = { messages: events.map((e) => ({ data: encodeEvent(e), attributes: eventAttributes(e) })) };
+  /** Publishes one batch of pipeline events; resolves to the message ids, in order. */
+  publish(events: readonly PipelineEvent[]): Promise<string[]> {
+    return this.publishMessages(
+      events.map((e) => ({ data: encodeEvent(e), attributes: eventAttributes(e) })),
+    );
+  }
+
+  /** Publishes one batch of messages (at most 1000), retrying 429 and 5xx with backoff. */
+  async publishMessages(messages: readonly PubSubMessage[]): Promise<string[]> {
+    const body = { messages };
     for (let attempt = 1; ; attempt += 1) {
       try {
         const answer = await this.rest.request<{ messageIds?: string[] }>(

@@ -45,7 +45,7 @@ async function backfill(from: string, to: string, granularity: Granularity, now:
   const { chunks } = planBackfill({
     plan: 'keyless',
     coinIds: ['bitcoin'],
-    vsCurrency: 'usd',
+    vsCurrencies: ['usd'],
     from: new Date(`${from}T00:00:00Z`),
     to: new Date(
       Math.min(Date.parse(`${to}T00:00:00Z`) + 86_400_000, Math.floor(Date.parse(now) / HOUR) * HOUR),

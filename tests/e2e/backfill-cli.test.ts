@@ -301,3 +301,57 @@ describe('--print-requests: the input of the cloud fan-out', () => {
     expect(market.requestCount).toBe(requests);
   });
 });
+
+describe('every configured quote currency (VS_CURRENCIES)', () => {
+  const TWO = COINS.slice(0, 2);
+  const DAYS = ['--from', day(40), '--to', day(11)];
+  async function run(currencies: string, extra: string[]) {
+    const out: string[] = [];
+    const code = await main(
+      ['backfill', '--coins', TWO.join(','), ...DAYS, '--source', 'simulator', ...extra],
+      { VS_CURRENCIES: currencies },
+      { out: (l) => out.push(l), err: () => undefined },
+    );
+    return { code, out };
+  }
+
+  test('usd,eur: one chunk series per coin and currency, the plan counts them all, points for both', async () => {
+    const usd = await run('usd', ['--print-requests']);
+    const both = await run('usd,eur', ['--print-requests']);
+    expect(usd.out).toHaveLength(TWO.length);
+    expect(both.out).toHaveLength(2 * usd.out.length);
+    const requests = both.out.map((line) => BackfillRequestSchema.parse(JSON.parse(line)));
+    expect(new Set(requests.map((r) => `${r.coinId} ${r.vsCurrency}`)).size).toBe(2 * TWO.length);
+
+    const dataDir = tempDir();
+    try {
+      const { code, out } = await run('usd,eur', ['--data-dir', dataDir, '--json']);
+      expect(code).toBe(0);
+      const summary = JSON.parse(out.join('\n')) as {
+        plan: { chunks: number; calls: number };
+        rowsInRange: number;
+      };
+      expect(summary.plan).toMatchObject({ chunks: 2 * TWO.length, calls: 2 * TWO.length });
+      // 30 days (day(40) to day(11) inclusive) per coin and currency.
+      expect(summary.rowsInRange).toBe(2 * TWO.length * 30);
+      const rows: string[] = [];
+      await main(
+        [
+          'query',
+          '--data-dir',
+          dataDir,
+          '--json',
+          'select vs_currency, count(*) as n from fact_price_history group by 1 order by 1',
+        ],
+        {},
+        { out: (l) => rows.push(l), err: () => undefined },
+      );
+      expect(JSON.parse(rows.join('\n'))).toEqual([
+        { vs_currency: 'eur', n: TWO.length * 30 },
+        { vs_currency: 'usd', n: TWO.length * 30 },
+      ]);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

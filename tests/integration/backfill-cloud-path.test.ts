@@ -71,7 +71,7 @@ const chunk = () =>
   planBackfill({
     plan: 'demo',
     coinIds: [COIN!],
-    vsCurrency: 'usd',
+    vsCurrencies: ['usd'],
     from: new Date(today - 30 * DAY),
     to: new Date(today - DAY),
     granularity: 'daily',

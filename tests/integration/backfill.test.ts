@@ -43,7 +43,7 @@ function plan(
   return planBackfill({
     plan: 'pro',
     coinIds,
-    vsCurrency: 'usd',
+    vsCurrencies: ['usd'],
     from: new Date(today - fromDaysAgo * DAY),
     to: new Date(today - toDaysAgo * DAY),
     granularity,

@@ -6,6 +6,10 @@ import { RunEventSchema } from '../../functions/src/core/event.js';
 import { rawObjectKey } from '../../functions/src/core/lake-layout.js';
 import { encodeRawObject, type RawManifest } from '../../functions/src/core/raw-object.js';
 import { runIdentity } from '../../functions/src/core/run-identity.js';
+import type { HistoryChunk } from '../../functions/src/history/chunk-plan.js';
+import { HistoryChunkEventSchema } from '../../functions/src/history/history-event.js';
+import { encodeHistoryObject } from '../../functions/src/history/history-object.js';
+import { historyFailureKey, historyObjectKey } from '../../functions/src/history/lake-keys.js';
 import { cloudReplayCommand } from '../../ops/replay/cloud-replay.js';
 import { FakeGcpServer, googleError, type RecordedRequest } from '../support/fake-gcp-server.js';
 
@@ -82,26 +86,31 @@ const FAILURE = {
   ),
 };
 
-function serveBucket(objects = OBJECTS, failures = [FAILURE]): void {
-  const all = [...objects, ...failures];
+function serveBucket(objects = OBJECTS, failures = [FAILURE], history: typeof OBJECTS = []): void {
+  const all = [...objects, ...failures, ...history];
+  const listed = (list: typeof OBJECTS) => ({
+    body: { items: list.map(({ name, generation }) => ({ name, generation })) },
+  });
   server.on('GET', LIST, (req) =>
-    req.query.prefix === 'failures/coingecko/coins_markets/'
-      ? { body: { items: failures.map(({ name, generation }) => ({ name, generation })) } }
-      : req.query.pageToken === 'p2'
-        ? {
-            body: {
-              items: [
-                ...objects.slice(1).map(({ name, generation }) => ({ name, generation })),
-                { name: STRAY, generation: '1' },
-              ],
+    String(req.query.prefix).includes('/market_chart_range/')
+      ? listed(history.filter((o) => o.name.startsWith(String(req.query.prefix))))
+      : req.query.prefix === 'failures/coingecko/coins_markets/'
+        ? listed(failures)
+        : req.query.pageToken === 'p2'
+          ? {
+              body: {
+                items: [
+                  ...objects.slice(1).map(({ name, generation }) => ({ name, generation })),
+                  { name: STRAY, generation: '1' },
+                ],
+              },
+            }
+          : {
+              body: {
+                items: objects.slice(0, 1).map(({ name, generation }) => ({ name, generation })),
+                nextPageToken: 'p2',
+              },
             },
-          }
-        : {
-            body: {
-              items: objects.slice(0, 1).map(({ name, generation }) => ({ name, generation })),
-              nextPageToken: 'p2',
-            },
-          },
   );
   server.on('GET', OBJECT, (req) => {
     const name = decodeURIComponent(req.path.slice(LIST.length + 1));
@@ -148,7 +157,95 @@ interface PublishedMessage {
 const messagesOf = (reqs: RecordedRequest[]) =>
   reqs.flatMap((r) => (JSON.parse(r.body.toString()) as { messages: PublishedMessage[] }).messages);
 
+/** A backfill chunk's answer and an earlier failed fetch of it, as backfill-chunk.ts keeps them. */
+const CHUNK: HistoryChunk = {
+  chunkId: 'bitcoin_usd_daily_20261101T000000Z_20261104T000000Z',
+  coinId: 'bitcoin',
+  vsCurrency: 'usd',
+  granularity: 'daily',
+  from: new Date('2026-11-01T00:00:00Z'),
+  to: new Date('2026-11-04T00:00:00Z'),
+};
+const HISTORY = [
+  {
+    name: historyFailureKey(CHUNK, new Date('2026-12-05T01:00:00Z')),
+    generation: '1700000000000901',
+    bytes: Buffer.from(
+      JSON.stringify({
+        chunkId: CHUNK.chunkId,
+        error: { code: 'http_429', message: 'too many requests', retryable: true, details: {} },
+        body: null,
+      }),
+    ),
+  },
+  {
+    name: historyObjectKey(CHUNK),
+    generation: '1700000000000902',
+    bytes: encodeHistoryObject(
+      {
+        schemaVersion: 1,
+        chunkId: CHUNK.chunkId,
+        source: 'coingecko',
+        coinId: 'bitcoin',
+        vsCurrency: 'usd',
+        granularity: 'daily',
+        from: CHUNK.from.toISOString(),
+        to: CHUNK.to.toISOString(),
+        market: 'api.coingecko.com (demo)',
+        url: 'https://api.coingecko.com/api/v3/coins/bitcoin/market_chart/range',
+        status: 200,
+        fetchedAt: '2026-12-05T01:05:00.000Z',
+        durationMs: 120,
+        attempts: 1,
+        bytes: 10,
+      },
+      Buffer.from('{"prices":[[1,2],[3,4],[5,6]],"market_caps":[],"total_volumes":[]}'),
+    ),
+  },
+];
+
 describe('replay --stack', () => {
+  it("publishes the backfill chunks' history_chunk events after the runs, the failed fetch first", async () => {
+    server.reset();
+    serveBucket(OBJECTS, [FAILURE], HISTORY);
+    server.on('POST', PUBLISH, (req) => {
+      const n = (JSON.parse(req.body.toString()) as { messages: unknown[] }).messages.length;
+      return { body: { messageIds: Array.from({ length: n }, () => String(++published)) } };
+    });
+    const r = await replay(['--json', '--from', '2026-11-03', '--to', '2026-12-05']);
+    expect(r.code).toBe(0);
+    const messages = messagesOf(server.find('POST', PUBLISH));
+    const events = messages.map((m) => JSON.parse(Buffer.from(m.data, 'base64').toString()) as unknown);
+    const chunkEvent = {
+      schemaVersion: 1,
+      kind: 'history_chunk',
+      chunkId: CHUNK.chunkId,
+      source: 'coingecko',
+      coinId: 'bitcoin',
+      vsCurrency: 'usd',
+      granularity: 'daily',
+      from: '2026-11-01T00:00:00.000Z',
+      to: '2026-11-04T00:00:00.000Z',
+      bucket: BUCKET,
+    };
+    expect(events.slice(-2)).toEqual([
+      {
+        ...chunkEvent,
+        object: HISTORY[0]!.name,
+        generation: HISTORY[0]!.generation,
+        pointCount: 0,
+        error: { code: 'http_429', message: 'too many requests', retryable: true },
+      },
+      { ...chunkEvent, object: HISTORY[1]!.name, generation: HISTORY[1]!.generation, pointCount: 3 },
+    ]);
+    expect(events.slice(-2).every((e) => HistoryChunkEventSchema.safeParse(e).success)).toBe(true);
+    expect(messages.at(-1)!.attributes).toMatchObject({ kind: 'history_chunk', chunkId: CHUNK.chunkId });
+    expect(JSON.parse(r.text)).toMatchObject({ found: 6, published: 6, failed: [] });
+    // A range that ends before the chunk's first day leaves it out.
+    const early = await replay(['--json', '--to', '2026-10-31']);
+    expect(JSON.parse(early.text)).toMatchObject({ found: 0, published: 0 });
+  });
+
   it("publishes each raw object's extract event, in slot order, at the listed generation", async () => {
     const r = await replay(['--json']);
     expect(r.code).toBe(0);

@@ -116,29 +116,6 @@ export function compareRawKeys(a: RawObjectKey, b: RawObjectKey): number {
   );
 }
 
-/**
- * Keeps the raw objects and failure records in range, in replay order; `ignored` lists keys that
- * are neither.
- */
-export function selectRawKeys(
-  keys: readonly string[],
-  range: DateRange,
-): { selected: RawObjectKey[]; ignored: string[] } {
-  const selected: RawObjectKey[] = [];
-  const ignored: string[] = [];
-  for (const key of keys) {
-    const parsed = parseRawObjectKey(key);
-    if (!parsed) ignored.push(key);
-    else if (inDateRange(parsed.date, range)) selected.push(parsed);
-  }
-  return { selected: selected.sort(compareRawKeys), ignored };
-}
-
-/**
- * The `raw_snapshot` event the extract published for this object (run-extract.ts `pointer`), rebuilt
- * from its manifest and current generation. Throws when the manifest belongs to another run than
- * the key says: loading it would file one run's rows under another's id.
- */
 const FailureRecordSchema = z.object({
   runId: z.string(),
   error: z.object({ code: z.string(), message: z.string(), retryable: z.boolean() }),
@@ -173,12 +150,17 @@ export function failureEvent(key: RawObjectKey, json: unknown, ref: RawObjectRef
   };
 }
 
-/** `20261121T050000Z` -> `2026-11-21T05:00:00.000Z`. */
-function compactToIso(compact: string): string {
+/** `20261121T050000Z` -> `2026-11-21T05:00:00.000Z` (the compact times of lake keys). */
+export function compactToIso(compact: string): string {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(compact)!;
   return `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.000Z`;
 }
 
+/**
+ * The `raw_snapshot` event the extract published for this object (run-extract.ts `pointer`), rebuilt
+ * from its manifest and current generation. Throws when the manifest belongs to another run than
+ * the key says: loading it would file one run's rows under another's id.
+ */
 export function replayEvent(key: RawObjectKey, manifest: RawManifest, ref: RawObjectRef): RunEvent {
   if (manifest.runId !== key.runId)
     throw new Error(`${key.key} holds the manifest of run ${manifest.runId}, not ${key.runId}`);

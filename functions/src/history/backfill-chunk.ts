@@ -1,5 +1,4 @@
 import { describeError, PipelineError } from '../core/errors.js';
-import type { HistoryChunkEvent } from '../core/event.js';
 import type { Logger } from '../core/logger.js';
 import type { Clock, EventPublisher, RawObjectRef, RawStore } from '../core/ports.js';
 import { SOURCE } from '../core/run-identity.js';
@@ -7,7 +6,7 @@ import { createRedactor } from '../core/redact.js';
 import { CoinGeckoError } from '../extract/coingecko-client.js';
 import type { HistoryChunk } from './chunk-plan.js';
 import type { HistoryWarehouse } from './history-batch.js';
-import { HISTORY_EVENT_SCHEMA_VERSION } from './history-event.js';
+import { historyChunkEvent, pointCountOfBody } from './chunk-event.js';
 import {
   decodeHistoryObject,
   encodeHistoryObject,
@@ -60,29 +59,10 @@ export interface ChunkDeps {
   secrets?: readonly (string | undefined)[];
 }
 
-function pointer(chunk: HistoryChunk, ref: RawObjectRef, pointCount: number): HistoryChunkEvent {
-  return {
-    schemaVersion: HISTORY_EVENT_SCHEMA_VERSION,
-    kind: 'history_chunk',
-    chunkId: chunk.chunkId,
-    source: SOURCE,
-    coinId: chunk.coinId,
-    vsCurrency: chunk.vsCurrency,
-    granularity: chunk.granularity,
-    from: chunk.from.toISOString(),
-    to: chunk.to.toISOString(),
-    bucket: ref.bucket,
-    object: ref.key,
-    generation: ref.generation,
-    pointCount,
-  };
-}
-
-/** Points in a chunk object, for the event (informative; the load counts them itself). */
+/** Points in a chunk object, for the event. */
 async function pointCountOf(lake: RawStore, ref: RawObjectRef): Promise<number> {
   try {
-    const body = decodeHistoryObject(await lake.read(ref)).body as { prices?: unknown };
-    return Array.isArray(body.prices) ? body.prices.length : 0;
+    return pointCountOfBody(decodeHistoryObject(await lake.read(ref)).body);
   } catch {
     // The load records an unreadable object as a failed chunk with the specific reason.
     return 0;
@@ -102,7 +82,7 @@ export async function backfillChunk(chunk: HistoryChunk, deps: ChunkDeps): Promi
     if (record?.status === 'loaded' && record.raw_generation === existing.generation) {
       return { chunk, outcome: 'already_loaded', object: key };
     }
-    await deps.publisher.publish(pointer(chunk, existing, await pointCountOf(deps.lake, existing)));
+    await deps.publisher.publish(historyChunkEvent(chunk, existing, await pointCountOf(deps.lake, existing)));
     return { chunk, outcome: 'redelivered', object: key };
   }
 
@@ -135,7 +115,7 @@ export async function backfillChunk(chunk: HistoryChunk, deps: ChunkDeps): Promi
     encodeHistoryObject(manifest, createRedactor(deps.secrets ?? []).bytes(response.body)),
     'application/json',
   );
-  await deps.publisher.publish(pointer(chunk, ref, await pointCountOf(deps.lake, ref)));
+  await deps.publisher.publish(historyChunkEvent(chunk, ref, await pointCountOf(deps.lake, ref)));
   return { chunk, outcome: 'fetched', object: key };
 }
 
@@ -163,7 +143,7 @@ async function recordFailure(chunk: HistoryChunk, error: unknown, deps: ChunkDep
     createRedactor(deps.secrets ?? []).bytes(Buffer.from(JSON.stringify(record, null, 2))),
     'application/json',
   );
-  await deps.publisher.publish({ ...pointer(chunk, ref, 0), error: described });
+  await deps.publisher.publish({ ...historyChunkEvent(chunk, ref, 0), error: described });
   deps.logger.log('WARNING', `backfill chunk ${chunk.chunkId} failed: ${described.message}`, {
     chunkId: chunk.chunkId,
     code: described.code,

@@ -46,7 +46,8 @@ export interface HistoryChunk {
 export interface BackfillRequest {
   plan: Plan;
   coinIds: readonly string[];
-  vsCurrency: string;
+  /** Quote currencies (VS_CURRENCIES): one chunk series per coin and currency. */
+  vsCurrencies: readonly string[];
   /** Start of the first day, UTC (inclusive). */
   from: Date;
   /** End of the range, UTC (exclusive): the day after `--to`, or now when that is in the future. */
@@ -100,7 +101,7 @@ const day = (d: Date) => d.toISOString().slice(0, 10);
  * @throws BackfillPlanError naming the limit and what to change.
  */
 export function planBackfill(request: BackfillRequest): BackfillPlan {
-  const { plan, vsCurrency, granularity, now } = request;
+  const { plan, granularity, now } = request;
   const limits = PLANS[plan];
   const from = request.from.getTime();
   const to = Math.min(request.to.getTime(), now.getTime());
@@ -112,9 +113,12 @@ export function planBackfill(request: BackfillRequest): BackfillPlan {
       `"${badId}" is not a CoinGecko coin id (lower-case, like bitcoin or usd-coin)`,
     );
   }
-  if (!/^[a-z0-9]{2,10}$/.test(vsCurrency)) {
+  const vsCurrencies = [...new Set(request.vsCurrencies)];
+  if (vsCurrencies.length === 0) throw new BackfillPlanError('no quote currency to backfill');
+  const badCurrency = vsCurrencies.find((c) => !/^[a-z0-9]{2,10}$/.test(c));
+  if (badCurrency !== undefined) {
     throw new BackfillPlanError(
-      `vs_currency must be a lower-case currency code such as usd, got "${vsCurrency}"`,
+      `vs_currency must be a lower-case currency code such as usd, got "${badCurrency}"`,
     );
   }
   if (from % DAY_MS !== 0) throw new BackfillPlanError('--from must be a UTC date (midnight)');
@@ -137,10 +141,12 @@ export function planBackfill(request: BackfillRequest): BackfillPlan {
   const chunkMs = (granularity === 'hourly' ? MAX_HOURLY_CHUNK_DAYS : MAX_DAILY_CHUNK_DAYS) * DAY_MS;
   const chunks: HistoryChunk[] = [];
   for (const coinId of coinIds) {
-    for (let start = from; start < to; start += chunkMs) {
-      const end = Math.min(start + chunkMs, to);
-      const base = { coinId, vsCurrency, granularity, from: new Date(start), to: new Date(end) };
-      chunks.push({ chunkId: historyChunkId(base), ...base });
+    for (const vsCurrency of vsCurrencies) {
+      for (let start = from; start < to; start += chunkMs) {
+        const end = Math.min(start + chunkMs, to);
+        const base = { coinId, vsCurrency, granularity, from: new Date(start), to: new Date(end) };
+        chunks.push({ chunkId: historyChunkId(base), ...base });
+      }
     }
   }
 
@@ -149,7 +155,8 @@ export function planBackfill(request: BackfillRequest): BackfillPlan {
   const monthly = limits.monthlyCalls;
   if (monthly !== undefined && calls > monthly) {
     throw new BackfillPlanError(
-      `CoinGecko ${plan} plan monthly budget exceeded: ${coinIds.length} coin(s) x ${day(request.from)}..${day(new Date(to))} ` +
+      `CoinGecko ${plan} plan monthly budget exceeded: ${coinIds.length} coin(s) x ${vsCurrencies.length} currency(ies) x ` +
+        `${day(request.from)}..${day(new Date(to))} ` +
         `(${granularity}) = ${fmt(calls)} calls > ${fmt(monthly)} calls per month. Backfill fewer coins, a shorter ` +
         `range or daily granularity${plan === 'pro' ? '' : ', or move to the pro plan'}.`,
     );
@@ -161,7 +168,8 @@ export function planBackfill(request: BackfillRequest): BackfillPlan {
   }
   const minDurationMs = Math.max(0, calls - 1) * (60_000 / callsPerMinute);
   const summary =
-    `${fmt(chunks.length)} chunk(s) for ${coinIds.length} coin(s), ${granularity}, ${day(request.from)} to ` +
+    `${fmt(chunks.length)} chunk(s) for ${coinIds.length} coin(s) in ${vsCurrencies.join(', ')}, ${granularity}, ` +
+    `${day(request.from)} to ` +
     `${new Date(to).toISOString()}: ${fmt(calls)} call(s)` +
     (monthly === undefined ? '' : ` of ${fmt(monthly)} a month`);
   const pace = `at ${fmt(callsPerMinute)} per minute at least ${Math.ceil(minDurationMs / 60_000)} min`;

@@ -43,6 +43,14 @@ export function decodeHistoryObject(bytes: Buffer): { manifest: HistoryManifest;
   } catch (e) {
     throw new Error(`history object is not JSON: ${(e as Error).message}`, { cause: e });
   }
+  return parseHistoryObject(parsed);
+}
+
+/**
+ * Checks an already parsed chunk object (the cloud replay reads objects as JSON through the
+ * Storage API); throws a plain Error naming the first thing that is not as written.
+ */
+export function parseHistoryObject(parsed: unknown): { manifest: HistoryManifest; body: unknown } {
   const shape = z.object({ manifest: HistoryManifestSchema, body: z.unknown() }).safeParse(parsed);
   if (!shape.success) {
     const first = shape.error.issues[0];

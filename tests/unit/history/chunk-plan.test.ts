@@ -11,7 +11,7 @@ const NOW = new Date('2026-12-05T09:30:00Z');
 const base: BackfillRequest = {
   plan: 'demo',
   coinIds: ['bitcoin', 'ethereum'],
-  vsCurrency: 'usd',
+  vsCurrencies: ['usd'],
   from: new Date('2026-06-01T00:00:00Z'),
   to: new Date('2026-12-01T00:00:00Z'),
   granularity: 'daily',
@@ -85,6 +85,17 @@ describe('planBackfill refuses what the plan cannot serve, before any call', () 
   ])('%s', (_what, change, message) => {
     expect(() => planBackfill({ ...base, ...change })).toThrow(BackfillPlanError);
     expect(() => planBackfill({ ...base, ...change })).toThrow(message);
+  });
+
+  test('two quote currencies: a chunk series per coin and currency, twice the calls', () => {
+    const one = planBackfill(base);
+    const two = planBackfill({ ...base, vsCurrencies: ['usd', 'eur', 'usd'] });
+    expect(two.chunks).toHaveLength(2 * one.chunks.length);
+    expect(two.calls).toBe(2 * one.calls);
+    expect(two.chunks.filter((c) => c.vsCurrency === 'eur').map((c) => c.chunkId)).toEqual(
+      one.chunks.map((c) => c.chunkId.replace('_usd_', '_eur_')),
+    );
+    expect(() => planBackfill({ ...base, vsCurrencies: ['usd', 'EUR'] })).toThrow(/got "EUR"/);
   });
 
   test('pro has no history window', () => {

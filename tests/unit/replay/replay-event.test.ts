@@ -7,8 +7,9 @@ import {
   parseDateRange,
   parseRawObjectKey,
   replayEvent,
-  selectRawKeys,
+  type RawObjectKey,
 } from '../../../functions/src/core/replay-event.js';
+import { selectReplayKeys } from '../../../functions/src/core/replay-keys.js';
 import { runIdentity } from '../../../functions/src/core/run-identity.js';
 
 const key = (time: string, currency = 'usd') => rawObjectKey(runIdentity(new Date(time), currency, 15));
@@ -85,7 +86,7 @@ describe('failure record keys', () => {
       failureObjectKey(run, new Date('2026-11-21T05:01:00Z')),
       key('2026-11-20T23:45:00Z'),
     ];
-    const { selected } = selectRawKeys(keys, {});
+    const selected = selectReplayKeys(keys, {}).selected as RawObjectKey[];
     expect(selected.map((k) => [k.kind, k.attempt, k.compactSlot])).toEqual([
       ['raw_snapshot', '', '20261120T234500Z'],
       ['run_failed', '20261121T050100Z', '20261121T050000Z'],
@@ -122,8 +123,8 @@ describe('--from / --to', () => {
       key('2026-11-21T00:00:00Z', 'eur'),
       'raw/coingecko/coins_markets/vs_currency=usd/dt=2026-11-21/stray.json',
     ];
-    const { selected, ignored } = selectRawKeys(keys, { from: '2026-11-21', to: '2026-11-21' });
-    expect(selected.map((s) => s.runId)).toEqual([
+    const { selected, ignored } = selectReplayKeys(keys, { from: '2026-11-21', to: '2026-11-21' });
+    expect((selected as RawObjectKey[]).map((s) => s.runId)).toEqual([
       'coingecko_eur_20261121T000000Z',
       'coingecko_usd_20261121T000000Z',
       'coingecko_usd_20261121T234500Z',

@@ -1,3 +1,4 @@
+import { summaryLines } from '../../../twin/src/cli/replay-command.js';
 import { describe, expect, it } from '@jest/globals';
 import type { RunEvent } from '../../../functions/src/core/event.js';
 import { rawObjectKey } from '../../../functions/src/core/lake-layout.js';
@@ -54,7 +55,7 @@ describe('replayLake', () => {
     ];
     const summary = await replayLake(
       memoryLake([...SLOTS].reverse()),
-      { deliver: async (e) => (delivered.push(e), outcomes[delivered.length - 1]!) },
+      { deliver: async (e) => (delivered.push(e as RunEvent), outcomes[delivered.length - 1]!) },
       { range: {} },
     );
     expect(delivered.map((e) => e.slot)).toEqual(SLOTS.map((s) => new Date(s).toISOString()));
@@ -67,6 +68,7 @@ describe('replayLake', () => {
       alreadyLoaded: 1,
       failuresRecorded: 0,
       rowsLoaded: 5,
+      history: { found: 0, loaded: 0, alreadyLoaded: 0, failuresRecorded: 0, pointsLoaded: 0 },
       failed: [
         {
           object:
@@ -117,7 +119,7 @@ describe('progress', () => {
     index,
     total: 2,
     object: 'o',
-    runId: `run${index}`,
+    subject: `run${index}`,
     outcome,
   });
 
@@ -219,5 +221,30 @@ describe('twinDelivery', () => {
       status: 'failed',
       reason: 'dead-lettered: warehouse is locked',
     });
+  });
+});
+
+describe('the closing lines', () => {
+  it('count the backfill chunks when there are some', () => {
+    const lines = summaryLines(
+      {
+        range: {},
+        found: 5,
+        delivered: 5,
+        loaded: 3,
+        alreadyLoaded: 0,
+        failuresRecorded: 2,
+        rowsLoaded: 250,
+        history: { found: 3, loaded: 2, alreadyLoaded: 0, failuresRecorded: 1, pointsLoaded: 60 },
+        failed: [],
+        ignored: [],
+        interrupted: false,
+      },
+      1,
+    );
+    expect(lines).toContain(
+      'of which 3 backfill chunk object(s): 2 loaded (60 history points), 0 already loaded, ' +
+        '1 failed fetch(es) recorded in ops_backfill_chunk again',
+    );
   });
 });

@@ -9,6 +9,8 @@ import {
   type Granularity,
 } from '../../../functions/src/history/chunk-plan.js';
 import { backfillRequestOf } from '../../../functions/src/history/backfill-request.js';
+import type { CloudBackfillDeps } from '../../../ops/backfill/cloud-backfill.js';
+import type { StackTarget } from '../../../ops/replay/stack-session.js';
 import { createProgress } from '../backfill/progress.js';
 import { runBackfill, type ChunkReport } from '../backfill/run-backfill.js';
 import { topCoinIds, topCoinPages } from '../backfill/top-coins.js';
@@ -34,6 +36,15 @@ export interface BackfillCommandOptions {
    * `backfill-requests` topic, and fetch nothing: the cloud fan-out's input.
    */
   printRequests?: boolean;
+  /**
+   * Publish one backfill request per chunk to this deployed stack's `backfillRequestsTopic`
+   * (ops/backfill/cloud-backfill.ts) and fetch nothing here: the cloud's extract fetches them.
+   */
+  stack?: {
+    target: StackTarget;
+    env: Readonly<Record<string, string | undefined>>;
+    deps?: CloudBackfillDeps;
+  };
   logger: Logger;
   verbose: boolean;
   out: (line: string) => void;
@@ -62,7 +73,8 @@ function checkedPlan(
   const request: BackfillRequest = {
     plan: options.config.coingecko.plan,
     coinIds,
-    vsCurrency: options.config.vsCurrency,
+    // Every configured quote currency (VS_CURRENCIES): the plan counts the chunks of all of them.
+    vsCurrencies: options.config.vsCurrencies,
     from: options.from,
     to: new Date(Math.min(options.to.getTime(), Math.floor(now.getTime() / HOUR_MS) * HOUR_MS)),
     granularity: options.granularity,
@@ -92,6 +104,9 @@ export async function backfillCommand(options: BackfillCommandOptions): Promise<
       '--top needs a market to rank coins; with --source replay:DIR name them with --coins',
     );
   }
+  if (options.stack && options.top !== undefined && options.source.kind !== 'live') {
+    throw new UsageError('--top with --stack ranks the real market: add --source live');
+  }
   // Checked before any call; with --top the ids come from /coins/markets, whose pages count too.
   const placeholderIds = options.coins ?? Array.from({ length: options.top ?? 0 }, (_, i) => `top-${i + 1}`);
   const extraCalls = options.top === undefined ? 0 : topCoinPages(options.top);
@@ -111,6 +126,7 @@ export async function backfillCommand(options: BackfillCommandOptions): Promise<
       for (const chunk of plan.chunks) out(JSON.stringify(backfillRequestOf(chunk)));
       return 0;
     }
+    if (options.stack) return await publishToStack(plan, options.stack, json, out);
     if (!json) out(`backfill: ${plan.summary}${options.source.kind === 'live' ? `, ${plan.pace}` : ''}`);
     const twin = await Twin.open({ config, logger: pipelineLog, publishSnapshots: true });
     try {
@@ -145,6 +161,29 @@ export async function backfillCommand(options: BackfillCommandOptions): Promise<
   }
 }
 
+/** `backfill --stack`: the plan's requests on the stack's topic; 0 when all were published. */
+async function publishToStack(
+  plan: BackfillPlan,
+  stack: NonNullable<BackfillCommandOptions['stack']>,
+  json: boolean,
+  out: (line: string) => void,
+): Promise<number> {
+  // Loaded on demand: the twin's commands never need the Google REST clients.
+  const { publishBackfillRequests } = await import('../../../ops/backfill/cloud-backfill.js');
+  if (!json) out(`backfill: ${plan.summary}, publishing the requests to the stack`);
+  const summary = await publishBackfillRequests(plan.chunks, stack.target, stack.env, stack.deps);
+  if (json) out(toJson(summary));
+  else {
+    out(
+      `published ${summary.published} of ${summary.requests} chunk request(s) to ${summary.topic}, ` +
+        `${summary.failed.length} failed; the stack's extract fetches them at the plan's pace ` +
+        '(watch ops_backfill_chunk)',
+    );
+    for (const f of summary.failed) out(`failed ${f.chunkId}: ${f.reason}`);
+  }
+  return summary.failed.length === 0 ? 0 : 1;
+}
+
 export interface BackfillSummary {
   plan: { chunks: number; calls: number; summary: string };
   interrupted: boolean;
@@ -156,7 +195,7 @@ export interface BackfillSummary {
     deadLettered: number;
     pointsInserted: number;
   };
-  /** Rows fact_price_history holds for the backfilled coins, range and granularity. */
+  /** Rows fact_price_history holds for the backfilled coins, currencies, range and granularity. */
   rowsInRange: number;
   failures: { chunkId: string; code: string; message: string; object: string | undefined }[];
 }
@@ -169,19 +208,20 @@ async function summarise(
 ): Promise<BackfillSummary> {
   const count = (outcome: ChunkReport['outcome']) => reports.filter((r) => r.outcome === outcome).length;
   const loads = twin.historyLoads;
-  const coins = [...new Set(plan.chunks.map((c) => c.coinId))];
+  // One count per coin and currency backfilled (a chunk's key says both).
+  const series = new Map(plan.chunks.map((c) => [`${c.coinId} ${c.vsCurrency}`, c]));
   const first = plan.chunks[0];
   let rowsInRange = 0;
   if (first) {
     const sqlTime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
     const from = sqlTime(Math.min(...plan.chunks.map((c) => c.from.getTime())));
     const to = sqlTime(Math.max(...plan.chunks.map((c) => c.to.getTime())));
-    for (const coin of coins) {
+    for (const { coinId, vsCurrency } of series.values()) {
       const [row] = await twin.warehouse.query(
         `select count(*) as n from fact_price_history
          where coin_id = $coin and vs_currency = $vs and granularity = $granularity
            and ts >= cast($from as timestamp) and ts < cast($to as timestamp)`,
-        { coin, vs: first.vsCurrency, granularity: first.granularity, from, to },
+        { coin: coinId, vs: vsCurrency, granularity: first.granularity, from, to },
       );
       rowsInRange += Number(row?.n ?? 0);
     }

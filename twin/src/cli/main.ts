@@ -1,3 +1,4 @@
+import type { BackfillCommandOptions } from './backfill-command.js';
 import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../../functions/src/config.js';
@@ -50,6 +51,7 @@ options:
   --from DATE, --to DATE              backfill: first and last UTC day (YYYY-MM-DD), both included
   --granularity daily|hourly          backfill: one point per day (default) or per hour
   --print-requests                    backfill: print the chunk requests for the cloud topic, fetch nothing
+  --stack NAME, --outputs FILE        backfill: publish the chunk requests to that stack's backfillRequestsTopic
   --json                              machine-readable output (shapes: README.md)
   --verbose                           log every pipeline step to stderr
 
@@ -74,6 +76,8 @@ const OPTIONS = {
   to: { type: 'string' },
   granularity: { type: 'string' },
   'print-requests': { type: 'boolean' },
+  stack: { type: 'string' },
+  outputs: { type: 'string' },
   json: { type: 'boolean' },
   verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -103,6 +107,8 @@ const COMMANDS: Record<string, { options: OptionName[]; positionals?: 'sql' }> =
       'json',
       'verbose',
       'print-requests',
+      'stack',
+      'outputs',
     ],
   },
 };
@@ -312,6 +318,7 @@ async function dispatch(argv: string[], env: Record<string, string | undefined>,
           logger,
           verbose,
           printRequests: values['print-requests'] ?? false,
+          stack: backfillStack(values, env),
           out: io.out,
           stream: io.stream,
           signal: controller.signal,
@@ -395,6 +402,18 @@ function utcDay(name: string, text: string | undefined): Date {
   if (Number.isNaN(time) || new Date(time).toISOString().slice(0, 10) !== text)
     usage(`--${name} must be a date such as 2024-01-31 (UTC), got ${JSON.stringify(text)}`);
   return new Date(time);
+}
+
+/** `backfill --stack S` / `--outputs FILE`: where to publish the chunk requests (none: the twin). */
+function backfillStack(
+  values: { stack?: string; outputs?: string; 'print-requests'?: boolean },
+  env: Record<string, string | undefined>,
+): BackfillCommandOptions['stack'] {
+  const stack = values.stack?.trim() || undefined;
+  const outputsFile = values.outputs?.trim() || undefined;
+  if (stack === undefined && outputsFile === undefined) return undefined;
+  if (values['print-requests']) usage('backfill takes --print-requests or --stack, not both');
+  return { target: { stack, outputsFile, requestTimeoutMs: 30_000 }, env };
 }
 
 /** The backfill's own options: which coins, which days, which granularity (all checked here). */

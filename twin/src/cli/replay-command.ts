@@ -71,6 +71,12 @@ export function summaryLines(s: ReplaySummary, seconds: number): string[] {
     `${s.found} lake object(s) found, ${s.delivered} delivered: ${s.loaded} loaded (${s.rowsLoaded} fact rows), ` +
       `${s.alreadyLoaded} already loaded, ${s.failed.length} failed, in ${seconds.toFixed(1)} s`,
   ];
+  const h = s.history;
+  if (h.found > 0)
+    lines.push(
+      `of which ${h.found} backfill chunk object(s): ${h.loaded} loaded (${h.pointsLoaded} history points), ` +
+        `${h.alreadyLoaded} already loaded, ${h.failuresRecorded} failed fetch(es) recorded in ops_backfill_chunk again`,
+    );
   if (s.failuresRecorded > 0)
     lines.push(
       `${s.failuresRecorded} failed attempt(s) recorded in ops_run again (runs that never loaded show as failed)`,

@@ -1,5 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { describeBackfill, readBackfillStatus } from '../reading/backfill-status.js';
 import { describeQuality, hasQualityTable, readQualityReport } from '../reading/quality-report.js';
 import { openWarehouseReader, type WarehouseReading } from '../reading/warehouse-reader.js';
 import { gapsInWarehouse, type Gaps } from '../schedule-gaps.js';
@@ -45,7 +46,7 @@ async function read<T>(
 
 /**
  * `crypto-pipeline status`: recent runs, row counts, freshness, gaps, undelivered and dead-lettered
- * events, and the data-quality checks the recent runs failed.
+ * events, the data-quality checks the recent runs failed, and the backfilled history.
  */
 export async function statusCommand(dataDir: string, options: ReadOptions): Promise<number> {
   const paths = twinPaths(dataDir);
@@ -82,6 +83,7 @@ export async function statusCommand(dataDir: string, options: ReadOptions): Prom
     const currencies = await perCurrency(warehouse, now);
     const gaps = await gapsInWarehouse(warehouse, dataDir, now);
     const quality = await readQualityReport(warehouse, gaps, now);
+    const backfill = await readBackfillStatus(warehouse);
     const status = {
       dataDir,
       readFrom: source,
@@ -100,6 +102,7 @@ export async function statusCommand(dataDir: string, options: ReadOptions): Prom
       tables,
       recentRuns,
       quality,
+      backfill,
     };
     if (options.json) {
       options.out(toJson(status));
@@ -121,6 +124,8 @@ export async function statusCommand(dataDir: string, options: ReadOptions): Prom
     out(
       `events: ${pending} pending, ${deadLettered} dead-lettered${deadLettered ? ' (crypto-pipeline redrive)' : ''}`,
     );
+    out(describeBackfill(backfill));
+    // Quality last before the tables: its lines run up to the blank line that ends the section.
     for (const line of describeQuality(quality)) out(line);
     out('');
     out(table(tables));

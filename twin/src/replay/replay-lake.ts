@@ -1,16 +1,17 @@
-import type { RunEvent } from '../../../functions/src/core/event.js';
+import type { PipelineEvent } from '../../../functions/src/core/event.js';
 import { describeError } from '../../../functions/src/core/errors.js';
 import type { RawObjectRef } from '../../../functions/src/core/ports.js';
 import { decodeRawObject } from '../../../functions/src/core/raw-object.js';
+import { failureEvent, replayEvent, type DateRange } from '../../../functions/src/core/replay-event.js';
 import {
-  failureEvent,
-  FAILURE_PREFIX,
-  RAW_PREFIX,
-  replayEvent,
-  selectRawKeys,
-  type DateRange,
-  type RawObjectKey,
-} from '../../../functions/src/core/replay-event.js';
+  REPLAY_PREFIXES,
+  replaySubject,
+  selectReplayKeys,
+  subjectField,
+  type ReplayKey,
+  type SubjectField,
+} from '../../../functions/src/core/replay-keys.js';
+import { historyReplayEvent } from '../../../functions/src/history/history-replay.js';
 
 /** The lake as replay reads it: a listing, and each object's generation and bytes. */
 export interface ReplayLakeReader {
@@ -30,7 +31,7 @@ export type DeliveryOutcome =
 
 /** The event bus and the load behind it: delivers one event and waits for its outcome. */
 export interface ReplayDelivery {
-  deliver(event: RunEvent): Promise<DeliveryOutcome>;
+  deliver(event: PipelineEvent): Promise<DeliveryOutcome>;
 }
 
 /** One object's fate, reported as replay goes. */
@@ -39,20 +40,30 @@ export interface ReplayStep {
   index: number;
   total: number;
   object: string;
-  runId: string;
+  /** The run id or backfill chunk id. */
+  subject: string;
   outcome: DeliveryOutcome;
 }
 
-export interface ReplayFailure {
-  object: string;
-  runId: string;
-  reason: string;
+/** An object that did not load: `runId` for a snapshot run, `chunkId` for a backfill chunk. */
+export type ReplayFailure = { object: string; reason: string } & SubjectField;
+
+/** The backfill chunks among the objects (their outcomes are counted in the totals too). */
+export interface HistoryReplayCounts {
+  /** Chunk answers and failed fetches' records in the range. */
+  found: number;
+  loaded: number;
+  alreadyLoaded: number;
+  /** Failed fetches recorded in ops_backfill_chunk again (a loaded chunk stays loaded). */
+  failuresRecorded: number;
+  /** fact_price_history points the loads inserted. */
+  pointsLoaded: number;
 }
 
 /** The summary `replay` prints (README: "replay --json"). */
 export interface ReplaySummary {
   range: DateRange;
-  /** Raw objects and failed attempts' records in the range. */
+  /** Raw objects, chunk answers and failed attempts' records in the range. */
   found: number;
   /** Events handed to the bus (a failure to read the object means no event). */
   delivered: number;
@@ -60,8 +71,10 @@ export interface ReplaySummary {
   alreadyLoaded: number;
   /** Failed attempts recorded in the run table again, so failed runs show as they did. */
   failuresRecorded: number;
-  /** Fact rows the loads inserted (0 when everything was already there). */
+  /** fact_market_snapshot rows the loads inserted (0 when everything was already there). */
   rowsLoaded: number;
+  /** The backfill chunks' share of the counts above, and the history points loaded. */
+  history: HistoryReplayCounts;
   failed: ReplayFailure[];
   /** Keys under the raw prefix that are not raw objects of this layout: left alone, named. */
   ignored: string[];
@@ -79,8 +92,9 @@ export interface ReplayOptions {
 
 /**
  * Re-delivers the `raw_snapshot` event of every raw object in the range (and the `run_failed`
- * event of every failed attempt kept beside them), one at a time in slot
- * order, and waits for each load (ARCHITECTURE.md §8: the warehouse rebuilt from the lake alone).
+ * event of every failed attempt kept beside them), one at a time in slot order, then the
+ * `history_chunk` event of every backfill chunk answer and failed fetch whose range touches it,
+ * and waits for each load (ARCHITECTURE.md §8: the warehouse rebuilt from the lake alone).
  * One at a time because a dimension's history is built in slot order, and so that Ctrl-C (the
  * signal) stops between objects, never inside one. A missing generation or an unreadable object is
  * reported and skipped: the rest still loads. Never doubles a row: the load is idempotent by run
@@ -91,8 +105,9 @@ export async function replayLake(
   delivery: ReplayDelivery,
   options: ReplayOptions,
 ): Promise<ReplaySummary> {
-  const keys = [...(await lake.list(RAW_PREFIX)), ...(await lake.list(FAILURE_PREFIX))];
-  const { selected, ignored } = selectRawKeys(keys, options.range);
+  const keys: string[] = [];
+  for (const prefix of REPLAY_PREFIXES) keys.push(...(await lake.list(prefix)));
+  const { selected, ignored } = selectReplayKeys(keys, options.range);
   const summary: ReplaySummary = {
     range: options.range,
     found: selected.length,
@@ -101,6 +116,13 @@ export async function replayLake(
     alreadyLoaded: 0,
     failuresRecorded: 0,
     rowsLoaded: 0,
+    history: {
+      found: selected.filter((k) => k.kind === 'history_chunk').length,
+      loaded: 0,
+      alreadyLoaded: 0,
+      failuresRecorded: 0,
+      pointsLoaded: 0,
+    },
     failed: [],
     ignored,
     interrupted: false,
@@ -112,32 +134,45 @@ export async function replayLake(
       break;
     }
     const outcome = await replayOne(lake, delivery, key, () => (summary.delivered += 1));
-    if (outcome.status === 'loaded') {
-      summary.loaded += 1;
-      summary.rowsLoaded += outcome.rows;
-    } else if (outcome.status === 'already_loaded') summary.alreadyLoaded += 1;
-    else if (outcome.status === 'failure_recorded') summary.failuresRecorded += 1;
-    else summary.failed.push({ object: key.key, runId: key.runId, reason: outcome.reason });
-    options.onStep?.({ index: i + 1, total: selected.length, object: key.key, runId: key.runId, outcome });
+    count(summary, key, outcome);
+    const subject = replaySubject(key);
+    options.onStep?.({ index: i + 1, total: selected.length, object: key.key, subject, outcome });
   }
   return summary;
+}
+
+/** Adds one outcome to the totals, and to the history counts when the key is a backfill chunk's. */
+function count(summary: ReplaySummary, key: ReplayKey, outcome: DeliveryOutcome): void {
+  const history = key.kind === 'history_chunk' ? summary.history : undefined;
+  if (outcome.status === 'loaded') {
+    summary.loaded += 1;
+    if (history) {
+      history.loaded += 1;
+      history.pointsLoaded += outcome.rows;
+    } else summary.rowsLoaded += outcome.rows;
+  } else if (outcome.status === 'already_loaded') {
+    summary.alreadyLoaded += 1;
+    if (history) history.alreadyLoaded += 1;
+  } else if (outcome.status === 'failure_recorded') {
+    summary.failuresRecorded += 1;
+    if (history) history.failuresRecorded += 1;
+  } else summary.failed.push({ object: key.key, ...subjectField(key), reason: outcome.reason });
 }
 
 async function replayOne(
   lake: ReplayLakeReader,
   delivery: ReplayDelivery,
-  key: RawObjectKey,
+  key: ReplayKey,
   delivered: () => void,
 ): Promise<DeliveryOutcome> {
-  let event: RunEvent;
+  let event: PipelineEvent;
   try {
     const ref = await lake.head(key.key);
     if (!ref) return { status: 'failed', reason: 'the object disappeared from the lake' };
     const bytes = await lake.read(ref);
-    event =
-      key.kind === 'raw_snapshot'
-        ? replayEvent(key, decodeRawObject(bytes).manifest, ref)
-        : failureEvent(key, parseJson(bytes), ref);
+    if (key.kind === 'history_chunk') event = historyReplayEvent(key, parseJson(bytes), ref);
+    else if (key.kind === 'raw_snapshot') event = replayEvent(key, decodeRawObject(bytes).manifest, ref);
+    else event = failureEvent(key, parseJson(bytes), ref);
   } catch (error) {
     return { status: 'failed', reason: describeError(error).message };
   }
@@ -149,6 +184,6 @@ function parseJson(bytes: Buffer): unknown {
   try {
     return JSON.parse(bytes.toString('utf8'));
   } catch (e) {
-    throw new Error(`failure record is not JSON: ${(e as Error).message}`, { cause: e });
+    throw new Error(`lake object is not JSON: ${(e as Error).message}`, { cause: e });
   }
 }

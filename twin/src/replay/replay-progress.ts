@@ -37,17 +37,17 @@ export function replayProgressPrinter(io: ProgressIo): ReplayProgressPrinter {
   const tty = io.stream?.isTTY === true ? io.stream : undefined;
   if (!tty) {
     return {
-      step: (s) => io.out(`[${s.index}/${s.total}] ${s.runId}: ${describeOutcome(s.outcome)}`),
+      step: (s) => io.out(`[${s.index}/${s.total}] ${s.subject}: ${describeOutcome(s.outcome)}`),
       done: () => undefined,
     };
   }
   let drawn = false;
   return {
     step(s) {
-      if (s.outcome.status === 'failed') tty.write(`\r\x1b[2K${s.runId}: ${describeOutcome(s.outcome)}\n`);
+      if (s.outcome.status === 'failed') tty.write(`\r\x1b[2K${s.subject}: ${describeOutcome(s.outcome)}\n`);
       const filled = Math.round((s.index / s.total) * BAR_WIDTH);
       const bar = `${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}`;
-      tty.write(`\r\x1b[2K[${bar}] ${s.index}/${s.total} ${s.runId}`);
+      tty.write(`\r\x1b[2K[${bar}] ${s.index}/${s.total} ${s.subject}`);
       drawn = true;
     },
     done() {
