@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { adcToken } from '../cloud-check/cloud-check.js';
 import { restClient, withTimeout, type FetchFn, type RestClient } from '../cloud-check/google-rest.js';
 import { execProgram, readStackOutputsJson, type ExecFn } from '../cloud-check/stack-outputs.js';
