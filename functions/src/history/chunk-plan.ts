@@ -169,8 +169,8 @@ export function planBackfill(request: BackfillRequest): BackfillPlan {
   const minDurationMs = Math.max(0, calls - 1) * (60_000 / callsPerMinute);
   const summary =
     `${fmt(chunks.length)} chunk(s) for ${coinIds.length} coin(s) in ${vsCurrencies.join(', ')}, ${granularity}, ` +
-    `${day(request.from)} to ` +
-    `${new Date(to).toISOString()}: ${fmt(calls)} call(s)` +
+    // `to` is exclusive: the start of the day after --to, or of the current hour when that is sooner.
+    `${day(request.from)} up to ${new Date(to).toISOString().slice(0, 16).replace('T', ' ')} UTC: ${fmt(calls)} call(s)` +
     (monthly === undefined ? '' : ` of ${fmt(monthly)} a month`);
   const pace = `at ${fmt(callsPerMinute)} per minute at least ${Math.ceil(minDurationMs / 60_000)} min`;
   return { chunks, calls, callsPerMinute, monthlyCallsLimit: monthly, minDurationMs, summary, pace };

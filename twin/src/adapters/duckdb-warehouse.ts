@@ -291,7 +291,7 @@ export class DuckDbWarehouse implements Warehouse, HistoryWarehouse {
       if (!tolerant && written.currentRowCount === 0) throw new AbortedTransaction();
       this.failpoint?.('run_record');
       // The run's quality checks, after everything they look at is written: one statement.
-      const checked = await c.runAndReadAll(recordQualityChecksSql(onConflict), {
+      const checked = await this.runPrepared(recordQualityChecksSql(onConflict), {
         run_id: batch.runId,
         slot_ts: ts(batch.slot),
         expected_records: batch.expectedRecords,
