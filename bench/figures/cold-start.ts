@@ -134,7 +134,7 @@ export async function coldStartFigures(reps: number): Promise<Figure[]> {
       label: 'function bundle index.js (both functions)',
       unit: 'KiB',
       value: summarise([kib]),
-      note: `esbuild bundle from infra/bundle.ts; the Functions Framework and Pub/Sub stay external (installed by Cloud Functions)`,
+      note: `esbuild bundle from infra/bundle.ts; entry file only (each function's clients are in chunks/); only the Functions Framework stays external (installed by Cloud Functions)`,
     }),
   );
   return figures;
