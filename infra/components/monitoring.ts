@@ -139,23 +139,10 @@ export class Monitoring extends pulumi.ComponentResource {
               'check ops_run / v_run_health for failed runs and the dead-letter subscription for undelivered events.',
           },
           conditions: [
-            {
-              displayName: 'error log entries',
-              conditionThreshold: {
-                filter: pulumi.interpolate`metric.type="logging.googleapis.com/user/${this.errorMetric.name}" AND resource.type="cloud_run_revision"`,
-                comparison: 'COMPARISON_GT',
-                thresholdValue: 0,
-                duration: '0s',
-                aggregations: [
-                  {
-                    alignmentPeriod: '300s',
-                    perSeriesAligner: 'ALIGN_SUM',
-                    crossSeriesReducer: 'REDUCE_SUM',
-                  },
-                ],
-                trigger: { count: 1 },
-              },
-            },
+            logMetricAbove0('error log entries', this.errorMetric, {
+              durationSeconds: 0,
+              alignmentSeconds: 300,
+            }),
           ],
         },
         { dependsOn: [metricReady] },
@@ -173,23 +160,10 @@ export class Monitoring extends pulumi.ComponentResource {
               'runId, checkName, observed and expected; the rows are in ops_quality_check.',
           },
           conditions: [
-            {
-              displayName: 'failed quality checks of severity error',
-              conditionThreshold: {
-                filter: pulumi.interpolate`metric.type="logging.googleapis.com/user/${this.qualityErrorMetric.name}" AND resource.type="cloud_run_revision"`,
-                comparison: 'COMPARISON_GT',
-                thresholdValue: 0,
-                duration: '0s',
-                aggregations: [
-                  {
-                    alignmentPeriod: '300s',
-                    perSeriesAligner: 'ALIGN_SUM',
-                    crossSeriesReducer: 'REDUCE_SUM',
-                  },
-                ],
-                trigger: { count: 1 },
-              },
-            },
+            logMetricAbove0('failed quality checks of severity error', this.qualityErrorMetric, {
+              durationSeconds: 0,
+              alignmentSeconds: 300,
+            }),
           ],
         },
         { dependsOn: [qualityMetricsReady] },
@@ -207,23 +181,11 @@ export class Monitoring extends pulumi.ComponentResource {
               'ops_quality_check or `status` for the messages.',
           },
           conditions: [
-            {
-              displayName: 'failed quality checks of severity warning, persisting',
-              conditionThreshold: {
-                filter: pulumi.interpolate`metric.type="logging.googleapis.com/user/${this.qualityWarningMetric.name}" AND resource.type="cloud_run_revision"`,
-                comparison: 'COMPARISON_GT',
-                thresholdValue: 0,
-                duration: '3600s',
-                aggregations: [
-                  {
-                    alignmentPeriod: '1800s',
-                    perSeriesAligner: 'ALIGN_SUM',
-                    crossSeriesReducer: 'REDUCE_SUM',
-                  },
-                ],
-                trigger: { count: 1 },
-              },
-            },
+            logMetricAbove0(
+              'failed quality checks of severity warning, persisting',
+              this.qualityWarningMetric,
+              { durationSeconds: 3600, alignmentSeconds: 1800 },
+            ),
           ],
         },
         { dependsOn: [qualityMetricsReady] },
@@ -280,4 +242,32 @@ export class Monitoring extends pulumi.ComponentResource {
       policies: this.policies.map((p) => p.name),
     });
   }
+}
+
+/**
+ * An alert condition on a log-based metric of the functions: any count above 0, summed per
+ * `alignmentSeconds`, for `durationSeconds` (0: at once).
+ */
+function logMetricAbove0(
+  displayName: string,
+  metric: gcp.logging.Metric,
+  window: { durationSeconds: number; alignmentSeconds: number },
+): gcp.types.input.monitoring.AlertPolicyCondition {
+  return {
+    displayName,
+    conditionThreshold: {
+      filter: pulumi.interpolate`metric.type="logging.googleapis.com/user/${metric.name}" AND resource.type="cloud_run_revision"`,
+      comparison: 'COMPARISON_GT',
+      thresholdValue: 0,
+      duration: `${window.durationSeconds}s`,
+      aggregations: [
+        {
+          alignmentPeriod: `${window.alignmentSeconds}s`,
+          perSeriesAligner: 'ALIGN_SUM',
+          crossSeriesReducer: 'REDUCE_SUM',
+        },
+      ],
+      trigger: { count: 1 },
+    },
+  };
 }
