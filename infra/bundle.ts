@@ -13,7 +13,7 @@ import { isBuiltin } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as pulumi from '@pulumi/pulumi';
-import { build, type Plugin } from 'esbuild';
+import { build } from 'esbuild';
 
 /**
  * The deployable source of both functions (ARCHITECTURE.md §7.7): one esbuild bundle of
@@ -25,12 +25,12 @@ import { build, type Plugin } from 'esbuild';
  * in a module-level map, so the copy our code registers with must be the very copy the runtime
  * starts (node_modules); package.json lists it at the lockfile's version, and Cloud Functions'
  * build installs it.
- * Everything else (the Storage, BigQuery and Pub/Sub clients, got, zod, our code) is bundled,
- * split and minified (issue 12): a cold start reads a few files instead of a few hundred in
- * node_modules, and each function compiles only the chunks of the clients it builds. The clients
- * only require() their package.json and JSON protos, which esbuild inlines; Pub/Sub publishes
- * through the bundled gRPC client (tests/infra/function-entry.test.ts), and nothing drifts at
- * install.
+ * Everything else (the Storage and BigQuery clients, got, zod, our code) is bundled, split and
+ * minified (issue 12): a cold start reads a few files instead of a few hundred in node_modules,
+ * and each function compiles only its own code and the chunks of the clients it builds. The
+ * clients only require() their package.json, which esbuild inlines, so nothing drifts at install.
+ * Pub/Sub is published to over REST (functions/src/adapters/gcp/pubsub-publisher.ts says why);
+ * tests/infra/function-entry.test.ts serves this very bundle against local fakes.
  */
 export const EXTERNAL = ['@google-cloud/functions-framework'];
 /** The runtime must find this one, whether or not the entry imports it (it is what serves). */
@@ -73,7 +73,7 @@ export async function bundleFunctions(options: BundleOptions): Promise<FunctionB
     entryPoints: [entry],
     outdir: outDir,
     entryNames: 'index', // one entry point, whatever its file is called
-    // Each function's clients are imported dynamically (functions/src/gcp-dependencies.ts); split,
+    // Each function's clients are imported dynamically (functions/src/entry/); split,
     // they land in chunks that only the function using them compiles. One file would make every
     // cold start parse all of it (~125 ms of V8 compile for 2.5 MB before the first answer).
     splitting: true,
@@ -85,15 +85,11 @@ export async function bundleFunctions(options: BundleOptions): Promise<FunctionB
     target: 'node22',
     external: EXTERNAL,
     alias: { 'whatwg-url': join(REPO_ROOT, 'infra/bundle-shims/whatwg-url.ts') },
-    plugins: [unusedStaticProtos],
     // Bundled CommonJS dependencies call require() for Node built-ins; an ES module has none.
     banner: {
       js: [
         "import { createRequire as __createRequire } from 'node:module';",
         'const require = __createRequire(import.meta.url);',
-        // google-gax computes its proto folder from __dirname when it loads; the Pub/Sub client
-        // loads its protos from the JSON bundled with it, so that folder is never read.
-        "const __dirname = import.meta.dirname ?? new URL('.', import.meta.url).pathname;",
       ].join('\n'),
     },
     legalComments: 'none',
@@ -132,31 +128,6 @@ export async function bundleFunctions(options: BundleOptions): Promise<FunctionB
   cpSync(sqlDir, join(outDir, 'sql'), { recursive: true });
   return hashBundleDir(outDir);
 }
-
-/**
- * The Pub/Sub client and google-gax require protobufjs *static* modules (pubsub's protos.js, gax's
- * iam_service.js, locations.js, operations.js: 1.2 MiB of generated classes, run at import) only
- * to re-export them as `protos` / `IamProtos`... for callers' typing, and gax's long-running
- * operations use operations.js. Publishing encodes with the JSON protos (`loadProtoJSON`), so the
- * bundle replaces those four modules with an empty object: the extract function's cold start no
- * longer builds ~1,000 message classes it never uses. tests/infra/function-entry.test.ts publishes
- * through the bundled client to a gRPC Publisher built from the real protos.
- */
-const unusedStaticProtos: Plugin = {
-  name: 'unused-static-protos',
-  setup(b) {
-    const filter = /^(\.\.\/)+protos\/(protos|iam_service|locations|operations)$/;
-    b.onResolve({ filter }, (args) =>
-      /node_modules[\\/](@google-cloud[\\/]pubsub|google-gax)[\\/]/.test(args.importer)
-        ? { path: args.path, namespace: 'unused-static-protos' }
-        : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: 'unused-static-protos' }, () => ({
-      contents: 'module.exports = {};',
-      loader: 'js',
-    }));
-  },
-};
 
 /** Lists and hashes an existing bundle directory (e.g. the one Cloud Build's bundle step wrote). */
 export function hashBundleDir(dir: string): FunctionBundle {

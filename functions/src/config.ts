@@ -53,6 +53,13 @@ const EnvSchema = z.object({
   EVENTS_TOPIC: z.string().optional(),
   BQ_DATASET: z.string().optional(),
   BQ_LOCATION: z.string().optional(),
+  /** Pub/Sub's REST root, e.g. a locational endpoint (https://europe-west1-pubsub.googleapis.com). */
+  PUBSUB_API_ENDPOINT: z.url().optional(),
+  /** `host:port` of a Pub/Sub emulator (its REST API, plain HTTP, no credentials), as gcloud sets it. */
+  PUBSUB_EMULATOR_HOST: z
+    .string()
+    .regex(/^[\w.-]+:\d+$|^\[[\da-fA-F:]+\]:\d+$/, 'host:port, e.g. localhost:8085')
+    .optional(),
   PIPELINE_DATA_DIR: z.string().default('.data'),
 });
 
@@ -70,6 +77,9 @@ function crossFieldProblems(env: Record<string, string>): string[] {
     for (const key of ['GCP_PROJECT', 'RAW_BUCKET', 'EVENTS_TOPIC', 'BQ_DATASET', 'BQ_LOCATION']) {
       if (env[key] === undefined) problems.push(`${key}: required when PIPELINE_ENGINE=gcp`);
     }
+  }
+  if (env.PUBSUB_API_ENDPOINT !== undefined && env.PUBSUB_EMULATOR_HOST !== undefined) {
+    problems.push('PUBSUB_EMULATOR_HOST: set either it or PUBSUB_API_ENDPOINT, not both');
   }
   problems.push(...currencyList(env).problems);
   const cadence = Number(env.CADENCE_MINUTES ?? 15);
@@ -131,7 +141,18 @@ export interface PipelineConfig {
   cadenceMinutes: number;
   /** Time one invocation may spend retrying (market API, BigQuery), kept below the function timeout. */
   retryBudgetMs: number;
-  gcp?: { project: string; bucket: string; topic: string; dataset: string; location: string };
+  gcp?: {
+    project: string;
+    bucket: string;
+    topic: string;
+    dataset: string;
+    location: string;
+    /**
+     * Pub/Sub's REST root: Google's (or PUBSUB_API_ENDPOINT), or an emulator's
+     * (PUBSUB_EMULATOR_HOST), which is sent no token.
+     */
+    pubsub: { baseUrl: string; authenticated: boolean };
+  };
   dataDir: string;
 }
 
@@ -196,6 +217,13 @@ export function parseConfig(env: Record<string, string | undefined>): PipelineCo
             topic: e.EVENTS_TOPIC!,
             dataset: e.BQ_DATASET!,
             location: e.BQ_LOCATION!,
+            pubsub:
+              e.PUBSUB_EMULATOR_HOST === undefined
+                ? {
+                    baseUrl: (e.PUBSUB_API_ENDPOINT ?? 'https://pubsub.googleapis.com').replace(/\/+$/, ''),
+                    authenticated: true,
+                  }
+                : { baseUrl: `http://${e.PUBSUB_EMULATOR_HOST}`, authenticated: false },
           }
         : undefined,
     dataDir: e.PIPELINE_DATA_DIR,

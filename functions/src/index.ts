@@ -2,14 +2,12 @@
  * The Cloud Functions entry point (ARCHITECTURE.md §7.1): registers `extract` and `load` with the
  * Functions Framework (the names equal Pulumi's entryPoint) and only wires dependencies. Config is
  * parsed once, at cold start; a bad config fails the instance at once with every problem listed.
- * Each function builds only its own clients, on first use, so `load` never creates a CoinGecko
- * client and `extract` never a BigQuery one.
+ * Each function imports its own code and clients (entry/), on first use: a cold start of `load`
+ * never compiles the CoinGecko client or the extract code, and `extract` never BigQuery's (issue 12:
+ * what a cold start imports is most of its time).
  */
 import * as functions from '@google-cloud/functions-framework';
 import { parseConfig } from './config.js';
-import { createExtractHandler } from './extract/http-handler.js';
-import { extractSettings, gcpExtractDeps, gcpLoadDeps } from './gcp-dependencies.js';
-import { createLoadHandler } from './load/cloudevent-handler.js';
 
 const config = parseConfig(process.env);
 if (config.engine !== 'gcp') {
@@ -34,8 +32,8 @@ function once<T>(build: () => Promise<T>): () => Promise<T> {
   };
 }
 
-const extract = once(async () => createExtractHandler(extractSettings(config), await gcpExtractDeps(config)));
+const extract = once(async () => (await import('./entry/extract-function.js')).extractFunction(config));
 functions.http('extract', async (req, res) => (await extract())(req, res));
 
-const load = once(async () => createLoadHandler(await gcpLoadDeps(config)));
+const load = once(async () => (await import('./entry/load-function.js')).loadFunction(config));
 functions.cloudEvent<unknown>('load', async (event: functions.CloudEvent<unknown>) => (await load())(event));

@@ -1,7 +1,11 @@
 import * as z from 'zod';
 import type { HistoryChunk } from '../../functions/src/history/chunk-plan.js';
 import { backfillRequestOf } from '../../functions/src/history/backfill-request.js';
-import { PUBLISH_BATCH, PubSubRestPublisher, type PubSubMessage } from '../replay/pubsub-rest-publisher.js';
+import {
+  PUBLISH_BATCH,
+  PubSubRestPublisher,
+  type PubSubMessage,
+} from '../../functions/src/adapters/gcp/pubsub-rest-publisher.js';
 import { openStack, topicPath, type StackDeps, type StackTarget } from '../replay/stack-session.js';
 
 /** The stack outputs `backfill --stack` needs (infra/index.ts exports them). */

@@ -5,7 +5,7 @@ import {
 } from '../../functions/src/adapters/gcp/bigquery-rows.js';
 import { bigQuerySchema } from '../../functions/src/schema/bigquery-schema.js';
 import type { TableDef } from '../../functions/src/schema/tables.js';
-import type { RestClient } from './google-rest.js';
+import type { RestClient } from '../../functions/src/adapters/gcp/google-rest.js';
 
 /** The BigQuery v2 REST calls cloud-check makes, for one project, dataset and location. */
 export class BigQueryApi {

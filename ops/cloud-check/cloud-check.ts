@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { GoogleAuth } from 'google-auth-library';
 import { BigQueryApi } from './bigquery-api.js';
-import { withTimeout, type FetchFn, restClient } from './google-rest.js';
+import { withTimeout, type FetchFn, restClient } from '../../functions/src/adapters/gcp/google-rest.js';
 import { PlatformApi } from './platform-api.js';
 import type { CloudCheckIo } from './progress.js';
 import { Report } from './report.js';

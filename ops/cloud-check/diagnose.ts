@@ -1,4 +1,4 @@
-import { GoogleApiError, RequestTimeoutError } from './google-rest.js';
+import { GoogleApiError, RequestTimeoutError } from '../../functions/src/adapters/gcp/google-rest.js';
 
 /** What a step needs, so a failure can say which role or API is missing. */
 export interface StepNeeds {

@@ -1,4 +1,4 @@
-import type { RestClient } from './google-rest.js';
+import type { RestClient } from '../../functions/src/adapters/gcp/google-rest.js';
 
 /** Cloud Functions v2: the little of a function cloud-check reads. */
 export interface FunctionState {

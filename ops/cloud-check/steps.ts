@@ -4,7 +4,7 @@ import type { StagingPlaceholder } from '../../functions/src/schema/bigquery-sch
 import { readSql, renderSql } from '../../functions/src/sql/sql-files.js';
 import type { BigQueryApi } from './bigquery-api.js';
 import { explain } from './diagnose.js';
-import { GoogleApiError, RequestTimeoutError } from './google-rest.js';
+import { GoogleApiError, RequestTimeoutError } from '../../functions/src/adapters/gcp/google-rest.js';
 import { buildLogUrl, functionLogUrl, type PlatformApi } from './platform-api.js';
 import { startProgress, type CloudCheckIo } from './progress.js';
 import { NEEDS, type Report } from './report.js';

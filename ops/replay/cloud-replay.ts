@@ -23,7 +23,10 @@ import {
 } from '../../functions/src/history/history-replay.js';
 import { startProgress, type CloudCheckIo } from '../cloud-check/progress.js';
 import { GcsRawListing } from './gcs-raw-listing.js';
-import { PUBLISH_BATCH, PubSubRestPublisher } from './pubsub-rest-publisher.js';
+import {
+  PUBLISH_BATCH,
+  PubSubRestPublisher,
+} from '../../functions/src/adapters/gcp/pubsub-rest-publisher.js';
 import { openStack, setValue, topicPath, type StackDeps, type StackSession } from './stack-session.js';
 
 export const CLOUD_REPLAY_USAGE = `replay --stack: rebuild a deployed stack's warehouse from its lake

@@ -1,5 +1,5 @@
 import { RawManifestSchema, type RawManifest } from '../../functions/src/core/raw-object.js';
-import type { RestClient } from '../cloud-check/google-rest.js';
+import type { RestClient } from '../../functions/src/adapters/gcp/google-rest.js';
 
 /** One object of a listing: its name and the generation that pins its bytes. */
 export interface ListedObject {

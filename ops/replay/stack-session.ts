@@ -1,6 +1,11 @@
 import type * as z from 'zod';
 import { adcToken } from '../cloud-check/cloud-check.js';
-import { restClient, withTimeout, type FetchFn, type RestClient } from '../cloud-check/google-rest.js';
+import {
+  restClient,
+  withTimeout,
+  type FetchFn,
+  type RestClient,
+} from '../../functions/src/adapters/gcp/google-rest.js';
 import { execProgram, readStackOutputsJson, type ExecFn } from '../cloud-check/stack-outputs.js';
 
 /**

@@ -1,23 +1,21 @@
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { PubSub } from '@google-cloud/pubsub';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { restClient, type TokenSource } from '../../functions/src/adapters/gcp/google-rest.js';
 import {
+  CanonicalCode,
   classifyPublishError,
-  GrpcStatus,
   PubSubEventPublisher,
-  type MessageTopic,
 } from '../../functions/src/adapters/gcp/pubsub-publisher.js';
+import { PubSubRestPublisher } from '../../functions/src/adapters/gcp/pubsub-rest-publisher.js';
 import { PipelineError } from '../../functions/src/core/errors.js';
 import { EVENT_SCHEMA_VERSION, RunEventSchema, type RunEvent } from '../../functions/src/core/event.js';
 import { ExtractError } from '../../functions/src/extract/errors.js';
+import { FakeGcpServer, type FakeResponse } from '../support/fake-gcp-server.js';
 
 /**
- * The Pub/Sub publisher through its client API (ARCHITECTURE.md §6): first against a typed fake
- * `Topic`, then with the real @google-cloud/pubsub client against a local gRPC Publisher service
- * built from the client's own protos, so the wire-level message (data, attributes, topic) is
- * checked too. Nothing leaves 127.0.0.1.
+ * The extract function's Pub/Sub publisher (ARCHITECTURE.md §6) at the HTTP level: the real REST
+ * client and publisher against a local server speaking Pub/Sub's topics.publish, so the request
+ * (path, token, base64 data, attributes) and every kind of failure are checked on the wire.
+ * Nothing leaves 127.0.0.1.
  */
 
 const EVENT: RunEvent = {
@@ -50,181 +48,168 @@ async function rejection(promise: Promise<unknown>): Promise<PipelineError> {
   throw new Error('expected a rejection');
 }
 
-class FakeTopic implements MessageTopic {
-  readonly name = 'projects/test/topics/runs';
-  readonly sent: { data: Buffer; attributes: Record<string, string> }[] = [];
-  failWith: unknown;
+const PUBLISH = '/v1/projects/test/topics/runs:publish';
 
-  async publishMessage(message: { data: Buffer; attributes: Record<string, string> }): Promise<string> {
-    this.sent.push(message);
-    if (this.failWith !== undefined) throw this.failWith;
-    return `msg-${this.sent.length}`;
-  }
+/** Pub/Sub's REST error body: the canonical code's name in `error.status`. */
+const pubsubError = (code: number, status: string, message: string): FakeResponse => ({
+  status: code,
+  body: { error: { code, message, status } },
+});
+
+let server: FakeGcpServer;
+const sleeps: number[] = [];
+
+beforeAll(async () => {
+  server = await FakeGcpServer.start();
+});
+afterAll(() => server.close());
+afterEach(() => {
+  server.reset();
+  sleeps.length = 0;
+});
+
+function publisher(options: { token?: TokenSource; timeoutMs?: number; baseUrl?: string } = {}) {
+  const rest = restClient({ token: options.token ?? 'test-token', timeoutMs: options.timeoutMs ?? 5_000 });
+  const topic = new PubSubRestPublisher(
+    rest,
+    options.baseUrl ?? server.url,
+    'projects/test/topics/runs',
+    (ms) => {
+      sleeps.push(ms);
+      return Promise.resolve();
+    },
+  );
+  return new PubSubEventPublisher(topic);
 }
 
-const grpcError = (code: number, details: string) =>
-  Object.assign(new Error(`${code} ${details}`), { code, details });
+describe('PubSubEventPublisher over the Pub/Sub REST API', () => {
+  it('POSTs one message with the JSON pointer as base64 data and the event attributes, and returns its id', async () => {
+    server.on('POST', PUBLISH, { body: { messageIds: ['server-id-1'] } });
 
-describe('PubSubEventPublisher over a typed Topic fake', () => {
-  it('publishes the JSON pointer as data with the event attributes and returns the message id', async () => {
-    const topic = new FakeTopic();
+    await expect(publisher().publish(EVENT)).resolves.toBe('server-id-1');
 
-    await expect(new PubSubEventPublisher(topic).publish(EVENT)).resolves.toBe('msg-1');
-
-    expect(topic.sent).toHaveLength(1);
-    const [message] = topic.sent;
-    expect(RunEventSchema.parse(JSON.parse(message!.data.toString('utf8')))).toEqual(EVENT);
+    const [request] = server.find('POST', PUBLISH);
+    expect(server.requests).toHaveLength(1);
+    expect(request!.headers.authorization).toBe('Bearer test-token');
+    const sent = JSON.parse(request!.body.toString('utf8')) as {
+      messages: { data: string; attributes: Record<string, string> }[];
+    };
+    expect(sent.messages).toHaveLength(1);
+    const [message] = sent.messages;
+    expect(RunEventSchema.parse(JSON.parse(Buffer.from(message!.data, 'base64').toString('utf8')))).toEqual(
+      EVENT,
+    );
     expect(message!.attributes).toEqual(ATTRIBUTES);
   });
 
-  it('refuses an invalid event without publishing it (it would poison every subscriber)', async () => {
-    const topic = new FakeTopic();
+  it('asks the token source before each publish, and sends no token when it yields none (an emulator)', async () => {
+    server.on('POST', PUBLISH, { body: { messageIds: ['a'] } });
+    const tokens = ['first', null];
 
-    const error = await rejection(new PubSubEventPublisher(topic).publish({ ...EVENT, generation: 'abc' }));
+    const p = publisher({ token: () => Promise.resolve(tokens.shift()) });
+    await p.publish(EVENT);
+    await p.publish(EVENT);
+
+    const [first, second] = server.find('POST', PUBLISH);
+    expect(first!.headers.authorization).toBe('Bearer first');
+    expect(second!.headers.authorization).toBeUndefined();
+  });
+
+  it('refuses an invalid event without publishing it (it would poison every subscriber)', async () => {
+    const error = await rejection(publisher().publish({ ...EVENT, generation: 'abc' }));
 
     expect(error).toBeInstanceOf(ExtractError);
     expect(error).toMatchObject({ code: 'event_invalid', retryable: false });
-    expect(topic.sent).toEqual([]);
+    expect(server.requests).toEqual([]);
   });
 
   it.each([
-    ['UNAVAILABLE', GrpcStatus.UNAVAILABLE, true],
-    ['DEADLINE_EXCEEDED', GrpcStatus.DEADLINE_EXCEEDED, true],
-    ['RESOURCE_EXHAUSTED', GrpcStatus.RESOURCE_EXHAUSTED, true],
-    ['INTERNAL', GrpcStatus.INTERNAL, true],
-    ['ABORTED', GrpcStatus.ABORTED, true],
-    ['CANCELLED', GrpcStatus.CANCELLED, true],
-    ['UNKNOWN', GrpcStatus.UNKNOWN, true],
-    ['INVALID_ARGUMENT', GrpcStatus.INVALID_ARGUMENT, false],
-    ['NOT_FOUND', GrpcStatus.NOT_FOUND, false],
-    ['PERMISSION_DENIED', GrpcStatus.PERMISSION_DENIED, false],
-    ['UNAUTHENTICATED', GrpcStatus.UNAUTHENTICATED, false],
-    ['FAILED_PRECONDITION', GrpcStatus.FAILED_PRECONDITION, false],
-  ])('classifies gRPC %s (%i) as an ExtractError, retryable: %s', async (name, code, retryable) => {
-    const topic = new FakeTopic();
-    topic.failWith = grpcError(code, 'from the server');
+    [404, 'NOT_FOUND', false],
+    [403, 'PERMISSION_DENIED', false],
+    [401, 'UNAUTHENTICATED', false],
+    [400, 'INVALID_ARGUMENT', false],
+    [400, 'FAILED_PRECONDITION', false],
+  ])('fails at once on HTTP %i %s, as a terminal ExtractError', async (status, name, retryable) => {
+    server.on('POST', PUBLISH, pubsubError(status, name, `fake ${name}`));
 
-    const error = await rejection(new PubSubEventPublisher(topic).publish(EVENT));
+    const error = await rejection(publisher().publish(EVENT));
 
     expect(error).toBeInstanceOf(ExtractError);
     expect(error).toMatchObject({ stage: 'extract', code: `pubsub_${name.toLowerCase()}`, retryable });
-    expect(error.details).toMatchObject({ topic: 'projects/test/topics/runs', grpcCode: code });
-  });
-
-  it('reads the status of the error a PublishError wraps', () => {
-    const wrapped = Object.assign(new Error('Unable to publish for key'), {
-      error: grpcError(GrpcStatus.NOT_FOUND, 'no topic'),
+    expect(error.message).toContain(`fake ${name}`);
+    expect(error.details).toMatchObject({
+      topic: 'projects/test/topics/runs',
+      code: CanonicalCode[name as keyof typeof CanonicalCode],
+      httpStatus: status,
     });
-
-    expect(classifyPublishError(wrapped, 't')).toMatchObject({ code: 'pubsub_not_found', retryable: false });
+    expect(server.requests).toHaveLength(1);
   });
 
-  it('treats an error without a gRPC status as retryable', () => {
+  it.each([
+    [429, 'RESOURCE_EXHAUSTED'],
+    [503, 'UNAVAILABLE'],
+    [500, 'INTERNAL'],
+  ])(
+    'retries HTTP %i %s with backoff, then fails as retryable (the platform tries again)',
+    async (status, name) => {
+      server.on('POST', PUBLISH, pubsubError(status, name, `fake ${name}`));
+
+      const error = await rejection(publisher().publish(EVENT));
+
+      expect(error).toMatchObject({ code: `pubsub_${name.toLowerCase()}`, retryable: true });
+      expect(server.requests).toHaveLength(4);
+      expect(sleeps).toEqual([500, 1000, 2000]);
+    },
+  );
+
+  it('publishes when a retried call succeeds', async () => {
+    server.once('POST', PUBLISH, pubsubError(503, 'UNAVAILABLE', 'busy'));
+    server.on('POST', PUBLISH, { body: { messageIds: ['after-retry'] } });
+
+    await expect(publisher().publish(EVENT)).resolves.toBe('after-retry');
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('reads the code from the HTTP status when the body names none (a proxy page)', async () => {
+    server.on('POST', PUBLISH, { status: 403, body: '<html>Forbidden</html>' });
+
+    const error = await rejection(publisher().publish(EVENT));
+
+    expect(error).toMatchObject({ code: 'pubsub_permission_denied', retryable: false });
+  });
+
+  it('treats a 200 without a message id as retryable (delivery unknown)', async () => {
+    server.on('POST', PUBLISH, { body: {} });
+
+    const error = await rejection(publisher().publish(EVENT));
+
+    expect(error).toMatchObject({ code: 'pubsub_publish_failed', retryable: true });
+  });
+
+  it('times out a server that never answers, as a retryable DEADLINE_EXCEEDED', async () => {
+    server.on(
+      'POST',
+      PUBLISH,
+      () => new Promise<FakeResponse>((resolve) => setTimeout(() => resolve({}), 2_000).unref()),
+    );
+
+    const error = await rejection(publisher({ timeoutMs: 100 }).publish(EVENT));
+
+    expect(error).toMatchObject({ code: 'pubsub_deadline_exceeded', retryable: true });
+    expect(error.details).toMatchObject({ code: CanonicalCode.DEADLINE_EXCEEDED });
+  });
+
+  it('treats a refused connection as retryable, naming the topic', async () => {
+    const error = await rejection(publisher({ baseUrl: 'http://127.0.0.1:1' }).publish(EVENT));
+
+    expect(error).toMatchObject({ code: 'pubsub_publish_failed', retryable: true });
+    expect(error.message).toContain('cannot publish to projects/test/topics/runs');
+  });
+
+  it('treats a failure without any answer (e.g. no token from the metadata server) as retryable', () => {
     expect(classifyPublishError(new Error('socket hang up'), 't')).toMatchObject({
       code: 'pubsub_publish_failed',
       retryable: true,
     });
   });
-});
-
-describe('PubSubEventPublisher with the real @google-cloud/pubsub client over gRPC', () => {
-  interface PublishRequest {
-    topic: string;
-    messages: { data: Buffer; attributes: Record<string, string> }[];
-  }
-  type Answer = { error: { code: number; details: string } } | { ids: string[] };
-
-  const received: PublishRequest[] = [];
-  const answers: Answer[] = [];
-  let server: grpc.Server;
-  let pubsub: PubSub;
-
-  beforeAll(async () => {
-    // The client's own protos, so the fake speaks exactly the service the client calls.
-    const require = createRequire(import.meta.url);
-    const includeDirs = [
-      join(dirname(require.resolve('@google-cloud/pubsub')), '..', 'protos'),
-      join(dirname(require.resolve('google-gax')), '..', 'protos'),
-    ];
-    const definition = protoLoader.loadSync('google/pubsub/v1/pubsub.proto', {
-      includeDirs,
-      longs: String,
-      defaults: true,
-    });
-    const loaded = grpc.loadPackageDefinition(definition) as unknown as {
-      google: { pubsub: { v1: { Publisher: { service: grpc.ServiceDefinition } } } };
-    };
-    server = new grpc.Server();
-    server.addService(loaded.google.pubsub.v1.Publisher.service, {
-      Publish: (
-        call: grpc.ServerUnaryCall<PublishRequest, { messageIds: string[] }>,
-        callback: grpc.sendUnaryData<{ messageIds: string[] }>,
-      ) => {
-        received.push(call.request);
-        const answer = answers.shift() ?? {
-          ids: call.request.messages.map((_, i) => `server-id-${received.length}-${i}`),
-        };
-        if ('error' in answer) callback(answer.error);
-        else callback(null, { messageIds: answer.ids });
-      },
-    });
-    const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) =>
-        e ? reject(e) : resolve(p),
-      ),
-    );
-    // emulatorMode: plaintext gRPC, no credentials. universeDomain: without it the auth library
-    // probes the GCE metadata server for one, i.e. leaves the machine.
-    pubsub = new PubSub({
-      projectId: 'test',
-      apiEndpoint: `127.0.0.1:${port}`,
-      emulatorMode: true,
-      universeDomain: 'googleapis.com',
-    });
-  });
-
-  afterAll(async () => {
-    await pubsub.close();
-    server.forceShutdown();
-  });
-
-  beforeEach(() => {
-    received.length = 0;
-    answers.length = 0;
-  });
-
-  // One message per batch, as the extract function publishes; no gax retries so failures show at once.
-  const topic = () => pubsub.topic('runs', { batching: { maxMessages: 1 }, gaxOpts: { maxRetries: 0 } });
-
-  it('sends one Publish call with the JSON data and attributes, and returns the server message id', async () => {
-    const id = await new PubSubEventPublisher(topic()).publish(EVENT);
-
-    expect(id).toBe('server-id-1-0');
-    expect(received).toHaveLength(1);
-    expect(received[0]!.topic).toBe('projects/test/topics/runs');
-    expect(received[0]!.messages).toHaveLength(1);
-    const [message] = received[0]!.messages;
-    expect(JSON.parse(Buffer.from(message!.data).toString('utf8'))).toEqual(EVENT);
-    expect(message!.attributes).toEqual(ATTRIBUTES);
-  });
-
-  it.each([
-    ['PERMISSION_DENIED', grpc.status.PERMISSION_DENIED, 'pubsub_permission_denied', false],
-    ['NOT_FOUND', grpc.status.NOT_FOUND, 'pubsub_not_found', false],
-    ['INVALID_ARGUMENT', grpc.status.INVALID_ARGUMENT, 'pubsub_invalid_argument', false],
-    // gax retries these codes itself; when its retries run out it reports DEADLINE_EXCEEDED, with
-    // the server's error in the message. Still retryable, as it should be.
-    ['UNAVAILABLE', grpc.status.UNAVAILABLE, 'pubsub_deadline_exceeded', true],
-    ['RESOURCE_EXHAUSTED', grpc.status.RESOURCE_EXHAUSTED, 'pubsub_deadline_exceeded', true],
-  ])(
-    'classifies a server answering %s (gRPC %i) as %s, retryable: %s',
-    async (name, code, expected, retryable) => {
-      answers.push({ error: { code, details: `fake ${name}` } });
-
-      const error = await rejection(new PubSubEventPublisher(topic()).publish(EVENT));
-
-      expect(error).toMatchObject({ code: expected, retryable });
-      expect(error.message).toContain(`fake ${name}`);
-    },
-  );
 });

@@ -110,6 +110,30 @@ describe('bundleFunctions', () => {
     };
     expect(pkg.dependencies['@google-cloud/functions-framework']).toBe(frameworkVersion);
     for (const name of Object.keys(pkg.dependencies)) expect(name).toMatch(/^@google-cloud\//);
+
+    // What every cold start compiles before the first request: index.js and the chunks it imports
+    // statically. Each function's code and clients load on first use (issue 12); a static import
+    // of got, or of a client, from code both functions share brings them back into every start.
+    const staticClosure = new Set<string>();
+    const visit = (file: string) => {
+      if (staticClosure.has(file)) return;
+      staticClosure.add(file);
+      const text = readFileSync(join(bundle.dir, file), 'utf8');
+      for (const [, spec] of text.matchAll(/^import\s[^;]*?from\s*["'](\.[^"']+)["']/gm)) {
+        visit(join(file, '..', spec!).replaceAll('\\', '/'));
+      }
+    };
+    visit('index.js');
+    const loaded = [...staticClosure].map((f) => readFileSync(join(bundle.dir, f), 'utf8')).join('\n');
+    expect(loaded).toContain('PIPELINE_ENGINE'); // the config is parsed at start
+    for (const marker of [
+      'sindresorhus/got',
+      'storage.googleapis.com',
+      'bigquery.googleapis.com',
+      'merge_run',
+    ]) {
+      expect({ marker, found: loaded.includes(marker) }).toEqual({ marker, found: false });
+    }
   });
 });
 

@@ -1,9 +1,6 @@
-import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import { join } from 'node:path';
 import { CRC32C } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { bundleFunctions, type FunctionBundle } from '../../infra/bundle.js';
@@ -21,9 +18,10 @@ import { serveFunction, type ServedFunction } from './support/serve-function.js'
  * The real functions/src/index.ts, bundled as it is deployed and served by the Functions Framework
  * in a child process (issue 8: the bundle test serves a stand-in). The Google client libraries in
  * the child talk to local fakes through the variables they honour: STORAGE_EMULATOR_HOST (a GCS
- * bucket that keeps objects), PUBSUB_EMULATOR_HOST (a gRPC Publisher built from the client's own
- * protos), BIGQUERY_EMULATOR_HOST (the jobs API of the contract tests) and GCE_METADATA_HOST (the
- * metadata server that hands out the access token, as on Cloud Run). CoinGecko is a stub.
+ * bucket that keeps objects), BIGQUERY_EMULATOR_HOST (the jobs API of the contract tests) and GCE_METADATA_HOST (the
+ * metadata server that hands out the access token, as on Cloud Run); Pub/Sub's REST API is reached
+ * through PUBSUB_API_ENDPOINT, with the token the Storage client's credentials give (pubsub-publisher.ts
+ * says why REST). CoinGecko is a stub.
  * `extract` is called as Cloud Scheduler calls it; `load` gets the Pub/Sub push body of the very
  * message `extract` published. Every server listens on 127.0.0.1 and stops with the test.
  */
@@ -114,42 +112,23 @@ function installDataset(server: FakeGcpServer): void {
   });
 }
 
-interface PublishRequest {
-  topic: string;
-  messages: { data: Buffer; attributes: Record<string, string>; orderingKey?: string }[];
+interface PublishedMessage {
+  data: string;
+  attributes: Record<string, string>;
 }
 
-/** A gRPC Pub/Sub Publisher from the client's own protos; keeps every published message. */
-async function startPublisher(): Promise<{ port: number; received: PublishRequest[]; stop: () => void }> {
-  const require = createRequire(import.meta.url);
-  const definition = protoLoader.loadSync('google/pubsub/v1/pubsub.proto', {
-    includeDirs: [
-      join(dirname(require.resolve('@google-cloud/pubsub')), '..', 'protos'),
-      join(dirname(require.resolve('google-gax')), '..', 'protos'),
-    ],
-    longs: String,
-    defaults: true,
+/** Pub/Sub's topics.publish on the fake: keeps every call (path, token, messages), answers ids. */
+function installPublisher(
+  server: FakeGcpServer,
+): { topic: string; authorization: string | undefined; messages: PublishedMessage[] }[] {
+  const received: { topic: string; authorization: string | undefined; messages: PublishedMessage[] }[] = [];
+  server.on('POST', /^\/v1\/projects\/[^/]+\/topics\/[^/:]+:publish$/, (req) => {
+    const { messages } = JSON.parse(req.body.toString('utf8')) as { messages: PublishedMessage[] };
+    const topic = req.path.slice('/v1/'.length, -':publish'.length);
+    received.push({ topic, authorization: req.headers.authorization, messages });
+    return { body: { messageIds: messages.map((_, i) => `msg-${received.length}-${i}`) } };
   });
-  const loaded = grpc.loadPackageDefinition(definition) as unknown as {
-    google: { pubsub: { v1: { Publisher: { service: grpc.ServiceDefinition } } } };
-  };
-  const received: PublishRequest[] = [];
-  const server = new grpc.Server();
-  server.addService(loaded.google.pubsub.v1.Publisher.service, {
-    Publish: (
-      call: grpc.ServerUnaryCall<PublishRequest, { messageIds: string[] }>,
-      callback: grpc.sendUnaryData<{ messageIds: string[] }>,
-    ) => {
-      received.push(call.request);
-      callback(null, { messageIds: call.request.messages.map((_, i) => `msg-${received.length}-${i}`) });
-    },
-  });
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) =>
-      e ? reject(e) : resolve(p),
-    ),
-  );
-  return { port, received, stop: () => server.forceShutdown() };
+  return received;
 }
 
 let bundle: FunctionBundle;
@@ -157,7 +136,7 @@ let bundleRoot: string;
 let gcp: FakeGcpServer;
 let bigquery: FakeBigQuery;
 let objects: Map<string, { bytes: Buffer; generation: string }>;
-let publisher: Awaited<ReturnType<typeof startPublisher>>;
+let published: ReturnType<typeof installPublisher>;
 let coingecko: ScriptedServer;
 const served: ServedFunction[] = [];
 
@@ -170,14 +149,13 @@ beforeAll(async () => {
   installDataset(gcp);
   bigquery = new FakeBigQuery(gcp, PROJECT, 'EU');
   bigquery.install();
-  publisher = await startPublisher();
+  published = installPublisher(gcp);
   coingecko = await startScriptedServer(sequence(json(coins)));
 }, 60_000);
 
 afterAll(async () => {
   for (const s of served) await s.stop();
   await coingecko?.close();
-  publisher?.stop();
   await gcp?.close();
   rmSync(bundleRoot, { recursive: true, force: true });
 });
@@ -198,7 +176,7 @@ const environment = (): Record<string, string> => ({
   RETRY_BUDGET_SECONDS: '20',
   STORAGE_EMULATOR_HOST: gcp.url,
   BIGQUERY_EMULATOR_HOST: gcp.url,
-  PUBSUB_EMULATOR_HOST: `127.0.0.1:${publisher.port}`,
+  PUBSUB_API_ENDPOINT: gcp.url,
   GCE_METADATA_HOST: gcp.url.replace('http://', ''),
   NODE_ENV: 'test',
 });
@@ -211,7 +189,7 @@ const serve = async (target: string) => {
 
 describe('the real function entry, bundled and served by the Functions Framework', () => {
   let event: RunEvent;
-  let message: PublishRequest['messages'][number];
+  let message: PublishedMessage;
 
   it('extract, called by Cloud Scheduler, writes the raw object create-only and publishes its pointer', async () => {
     const extract = await serve('extract');
@@ -235,10 +213,12 @@ describe('the real function entry, bundled and served by the Functions Framework
     expect(stored.bytes.toString()).not.toContain(API_KEY);
     expect(stored.bytes.toString()).toContain('Tether [redacted]');
 
-    expect(publisher.received).toHaveLength(1);
-    expect(publisher.received[0]!.topic).toBe(`projects/${PROJECT}/topics/${TOPIC}`);
-    message = publisher.received[0]!.messages[0]!;
-    event = RunEventSchema.parse(JSON.parse(Buffer.from(message.data).toString('utf8')));
+    expect(published).toHaveLength(1);
+    expect(published[0]!.topic).toBe(`projects/${PROJECT}/topics/${TOPIC}`);
+    // The function's service account token (from the metadata server), as Pub/Sub requires.
+    expect(published[0]!.authorization).toBe('Bearer local-test-token');
+    message = published[0]!.messages[0]!;
+    event = RunEventSchema.parse(JSON.parse(Buffer.from(message.data, 'base64').toString('utf8')));
     expect(event).toMatchObject({
       kind: 'raw_snapshot',
       runId: RUN_ID,
@@ -256,7 +236,7 @@ describe('the real function entry, bundled and served by the Functions Framework
     });
     expect(await res.json()).toMatchObject({ status: 'already_extracted', runId: RUN_ID });
     expect(objects.size).toBe(1);
-    expect(publisher.received).toHaveLength(2);
+    expect(published).toHaveLength(2);
   }, 30_000);
 
   it('load, given the Pub/Sub push of that message, stages the rows and runs merge_run.sql', async () => {
@@ -287,7 +267,7 @@ describe('the real function entry, bundled and served by the Functions Framework
     const before = gcp.requests.length;
     const push = {
       message: {
-        data: Buffer.from(message.data).toString('base64'),
+        data: message.data,
         attributes: message.attributes,
         messageId: 'msg-1-0',
         message_id: 'msg-1-0',

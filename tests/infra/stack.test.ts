@@ -247,6 +247,8 @@ describe('wiring', () => {
         topic: 'crypto-dev-events',
         dataset: 'crypto_market',
         location: 'US',
+        // Google's endpoint, with the function's credentials: no emulator or endpoint override deployed.
+        pubsub: { baseUrl: 'https://pubsub.googleapis.com', authenticated: true },
       });
       expect(Number(vars.RETRY_BUDGET_SECONDS)).toBeLessThan(
         get(fn(stage).inputs, 'serviceConfig.timeoutSeconds') as number,

@@ -16,8 +16,8 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Plan } from '../../functions/src/config.js';
 import type { Clock, MarketSource } from '../../functions/src/core/ports.js';
+import { CoinGeckoError } from '../../functions/src/extract/errors.js';
 import {
-  CoinGeckoError,
   createCoinGeckoClient,
   type ClientProgress,
   type CoinGeckoClientOptions,

@@ -1,5 +1,4 @@
 import got, { RequestError, TimeoutError } from 'got';
-import type { PipelineErrorOptions } from '../core/errors.js';
 import {
   systemClock,
   type Clock,
@@ -11,7 +10,7 @@ import { ConfigError, PLANS, type CoinGeckoConfig, type Plan } from '../config.j
 import type { HistorySource, MarketChartRequest, MarketChartResponse } from '../history/history-source.js';
 import { marketChartShapeProblem } from '../history/market-chart.js';
 import { DEFAULT_BACKOFF, fullJitterDelay, parseRetryAfter, type BackoffPolicy } from './backoff.js';
-import { ExtractError } from './errors.js';
+import { CoinGeckoError, ExtractError } from './errors.js';
 import { createThrottle } from './throttle.js';
 
 /**
@@ -71,26 +70,6 @@ export interface CoinGeckoClientOptions extends CoinGeckoConfig {
   onProgress?: (event: ClientProgress) => void;
   /** Backoff bounds; defaults to about 1s doubling up to 30s. */
   backoff?: BackoffPolicy;
-}
-
-/**
- * An ExtractError raised by the CoinGecko client. It keeps the HTTP status and the full response
- * body, so the caller can store the failing bytes in the lake next to the run record.
- */
-export class CoinGeckoError extends ExtractError {
-  /** HTTP status of the last response, undefined for network errors and timeouts. */
-  readonly status: number | undefined;
-  /** The last response body as text (undefined when there was no response). */
-  readonly body: string | undefined;
-  /** The same body byte for byte, for keeping in the lake. */
-  readonly bodyBytes: Buffer | undefined;
-
-  constructor(message: string, options: PipelineErrorOptions & { status?: number; body?: Buffer }) {
-    super(message, options);
-    this.status = options.status;
-    this.bodyBytes = options.body;
-    this.body = options.body?.toString('utf8');
-  }
 }
 
 /** Why one attempt failed, before it becomes an error (the attempt count is known only later). */

@@ -3,7 +3,7 @@ import type { Logger } from '../core/logger.js';
 import type { Clock, EventPublisher, RawObjectRef, RawStore } from '../core/ports.js';
 import { SOURCE } from '../core/run-identity.js';
 import { createRedactor } from '../core/redact.js';
-import { CoinGeckoError } from '../extract/coingecko-client.js';
+import { CoinGeckoError } from '../extract/errors.js';
 import type { HistoryChunk } from './chunk-plan.js';
 import type { HistoryWarehouse } from './history-batch.js';
 import { historyChunkEvent, pointCountOfBody } from './chunk-event.js';

@@ -30,7 +30,37 @@ describe('parseConfig', () => {
     expect(c.coingecko.baseUrl).toBe('https://pro-api.coingecko.com');
     expect(c.coingecko.callsPerMinute).toBe(500);
     expect(c.coinLimit).toBe(500);
-    expect(c.gcp).toEqual({ project: 'p', bucket: 'b', topic: 't', dataset: 'd', location: 'EU' });
+    expect(c.gcp).toEqual({
+      project: 'p',
+      bucket: 'b',
+      topic: 't',
+      dataset: 'd',
+      location: 'EU',
+      pubsub: { baseUrl: 'https://pubsub.googleapis.com', authenticated: true },
+    });
+  });
+
+  it('publishes to a locational Pub/Sub endpoint with credentials, and to an emulator without', () => {
+    const endpoint = parseConfig({
+      ...gcp,
+      PUBSUB_API_ENDPOINT: 'https://europe-west1-pubsub.googleapis.com/',
+    });
+    expect(endpoint.gcp!.pubsub).toEqual({
+      baseUrl: 'https://europe-west1-pubsub.googleapis.com',
+      authenticated: true,
+    });
+    const emulator = parseConfig({ ...gcp, PUBSUB_EMULATOR_HOST: 'localhost:8085' });
+    expect(emulator.gcp!.pubsub).toEqual({ baseUrl: 'http://localhost:8085', authenticated: false });
+    expect(() => parseConfig({ ...gcp, PUBSUB_EMULATOR_HOST: 'http://localhost:8085' })).toThrow(
+      /PUBSUB_EMULATOR_HOST: host:port/,
+    );
+    expect(() =>
+      parseConfig({
+        ...gcp,
+        PUBSUB_EMULATOR_HOST: 'localhost:8085',
+        PUBSUB_API_ENDPOINT: 'https://x.example',
+      }),
+    ).toThrow(/set either it or PUBSUB_API_ENDPOINT, not both/);
   });
 
   it('treats empty strings as unset', () => {

@@ -1,7 +1,8 @@
 /**
- * A minimal Google REST client for cloud-check: JSON over fetch, a bearer token, a timeout on every
- * request (a check must fail, never hang), and Google's error body turned into facts a person can
- * act on (status, reason, the API that is disabled).
+ * A minimal Google REST client, for the extract function's Pub/Sub publish and for the ops commands
+ * (cloud-check, replay and backfill against a stack): JSON over fetch, a bearer token, a timeout on
+ * every request (a call must fail, never hang), and Google's error body turned into facts a person
+ * can act on (status, reason, the API that is disabled).
  */
 
 /** An answer other than 2xx from a Google API. */
@@ -71,12 +72,21 @@ export interface RestClient {
   request<T>(method: 'GET' | 'POST' | 'DELETE', url: string, body?: unknown): Promise<T>;
 }
 
-export function restClient(options: { token: string; timeoutMs: number; fetch?: FetchFn }): RestClient {
+/**
+ * Where the bearer token comes from: a fixed token (the ops commands take one from gcloud), or a
+ * source asked before every request (a function instance outlives its first token; the auth
+ * library caches and refreshes it). A source that yields no token sends none (an emulator).
+ */
+export type TokenSource = string | (() => Promise<string | null | undefined>);
+
+export function restClient(options: { token: TokenSource; timeoutMs: number; fetch?: FetchFn }): RestClient {
   const doFetch = options.fetch ?? fetch;
+  const tokenOf = options.token;
   return {
     async request<T>(method: 'GET' | 'POST' | 'DELETE', url: string, body?: unknown): Promise<T> {
       let response: Response;
       let text: string;
+      const token = typeof tokenOf === 'string' ? tokenOf : await tokenOf();
       try {
         // One signal for the whole exchange, body included: a server that stalls mid-answer times out too.
         const signal = AbortSignal.timeout(options.timeoutMs);
@@ -84,7 +94,7 @@ export function restClient(options: { token: string; timeoutMs: number; fetch?: 
           method,
           signal,
           headers: {
-            authorization: `Bearer ${options.token}`,
+            ...(token ? { authorization: `Bearer ${token}` } : {}),
             ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           },
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),

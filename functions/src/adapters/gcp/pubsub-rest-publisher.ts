@@ -1,6 +1,6 @@
-import { eventAttributes, type PipelineEvent } from '../../functions/src/core/event.js';
-import { encodeEvent } from '../../functions/src/core/pubsub-envelope.js';
-import { GoogleApiError, type RestClient } from '../cloud-check/google-rest.js';
+import { eventAttributes, type PipelineEvent } from '../../core/event.js';
+import { encodeEvent } from '../../core/pubsub-envelope.js';
+import { GoogleApiError, type RestClient } from './google-rest.js';
 
 /** Pub/Sub accepts up to 1000 messages a publish call; small batches keep a failure's blast radius small. */
 export const PUBLISH_BATCH = 100;
