@@ -14,6 +14,11 @@ export interface ScheduleRecord {
   cadenceMinutes: number;
   /** When `start` began keeping this schedule: no slot before it is expected. */
   since: string;
+  /**
+   * The quote currencies `start` runs each slot for: a slot with a `usd` run but no `eur` run is a
+   * gap. Absent in records written before several currencies, where any run fills its slot.
+   */
+  currencies?: string[];
 }
 
 export const scheduleRecordPath = (dataDir: string) => join(dataDir, 'schedule.json');
@@ -23,20 +28,40 @@ export function readScheduleRecord(dataDir: string): ScheduleRecord | undefined 
     const value = JSON.parse(readFileSync(scheduleRecordPath(dataDir), 'utf8')) as Partial<ScheduleRecord>;
     if (typeof value.schedule !== 'string' || typeof value.cadenceMinutes !== 'number') return undefined;
     if (typeof value.since !== 'string' || Number.isNaN(Date.parse(value.since))) return undefined;
+    const { currencies } = value;
+    if (
+      currencies !== undefined &&
+      !(Array.isArray(currencies) && currencies.every((c) => typeof c === 'string'))
+    ) {
+      return undefined;
+    }
     return value as ScheduleRecord;
   } catch {
     return undefined;
   }
 }
 
-/** Records the schedule `start` keeps; restarting with the same schedule keeps the original start. */
-export function recordSchedule(dataDir: string, schedule: string, cadenceMinutes: number, now: Date): void {
+/**
+ * Records the schedule `start` keeps; restarting with the same schedule and currencies keeps the
+ * original start (a currency added today is not expected for last week's slots).
+ */
+export function recordSchedule(
+  dataDir: string,
+  schedule: string,
+  cadenceMinutes: number,
+  currencies: readonly string[],
+  now: Date,
+): void {
   const previous = readScheduleRecord(dataDir);
-  const same = previous?.schedule === schedule && previous.cadenceMinutes === cadenceMinutes;
+  const same =
+    previous?.schedule === schedule &&
+    previous.cadenceMinutes === cadenceMinutes &&
+    previous.currencies?.join(',') === currencies.join(',');
   const record: ScheduleRecord = {
     schedule,
     cadenceMinutes,
     since: same ? previous.since : now.toISOString(),
+    currencies: [...currencies],
   };
   writeFileSync(scheduleRecordPath(dataDir), `${JSON.stringify(record, null, 2)}\n`);
 }
@@ -46,19 +71,25 @@ export interface Gaps {
   cadenceMinutes: number;
   /** The window checked: from the record's start (at most `windowDays` back) to now. */
   from: string;
+  /** Slots times currencies: each currency's run of a slot is expected. */
   expectedSlots: number;
   missingSlots: number;
-  /** The newest missing slots, newest first (at most `listed`). */
+  /** The newest missing slots, newest first (at most `listed`); `slot (currency)` with several. */
   recent: string[];
 }
+
+/** What identifies a run for the gap check: its slot, and its currency when the record names them. */
+export const runKey = (slotMs: number, currency?: string) =>
+  currency === undefined ? String(slotMs) : `${slotMs} ${currency}`;
 
 const WINDOW_DAYS = 7;
 
 /**
- * Slots the schedule fired for (over the last week at most) that have no run. A slot counts only
- * once it is over: the run for the current slot may still be on its way.
+ * Slots the schedule fired for (over the last week at most) that have no run, per currency when the
+ * record names them. `runs` holds `runKey`s of both kinds. A slot counts only once it is over: the
+ * run for the current slot may still be on its way.
  */
-export function findGaps(record: ScheduleRecord, runSlots: ReadonlySet<number>, now: Date, listed = 5): Gaps {
+export function findGaps(record: ScheduleRecord, runs: ReadonlySet<string>, now: Date, listed = 5): Gaps {
   const slotMs = record.cadenceMinutes * 60_000;
   const from = new Date(Math.max(Date.parse(record.since), now.getTime() - WINDOW_DAYS * 86_400_000));
   const expected = new Set<number>();
@@ -75,14 +106,20 @@ export function findGaps(record: ScheduleRecord, runSlots: ReadonlySet<number>, 
   return summarise();
 
   function summarise(): Gaps {
-    const missing = [...expected].filter((slot) => !runSlots.has(slot)).sort((a, b) => b - a);
+    const currencies: (string | undefined)[] = record.currencies?.length ? record.currencies : [undefined];
+    const several = currencies.length > 1;
+    const missing = [...expected]
+      .sort((a, b) => b - a)
+      .flatMap((slot) => currencies.filter((c) => !runs.has(runKey(slot, c))).map((c) => ({ slot, c })));
     return {
       schedule: record.schedule,
       cadenceMinutes: record.cadenceMinutes,
       from: from.toISOString(),
-      expectedSlots: expected.size,
+      expectedSlots: expected.size * currencies.length,
       missingSlots: missing.length,
-      recent: missing.slice(0, listed).map((t) => new Date(t).toISOString()),
+      recent: missing
+        .slice(0, listed)
+        .map(({ slot, c }) => new Date(slot).toISOString() + (several && c !== undefined ? ` (${c})` : '')),
     };
   }
 }
@@ -95,6 +132,11 @@ export async function gapsInWarehouse(
 ): Promise<Gaps | null> {
   const record = readScheduleRecord(dataDir);
   if (!record) return null;
-  const rows = await warehouse.query('select slot_ts from ops_run');
-  return findGaps(record, new Set(rows.map((r) => (r.slot_ts as Date).getTime())), now);
+  const rows = await warehouse.query('select slot_ts, vs_currency from ops_run');
+  const runs = new Set<string>();
+  for (const row of rows) {
+    const slot = (row.slot_ts as Date).getTime();
+    runs.add(runKey(slot)).add(runKey(slot, row.vs_currency as string));
+  }
+  return findGaps(record, runs, now);
 }

@@ -33,7 +33,7 @@ export async function startCommand(options: StartOptions): Promise<number> {
   const { config, out, signal, json } = options;
   return withPipeline(options, async ({ twin, market }) => {
     await reportMissedSlots(twin, options);
-    recordSchedule(config.dataDir, options.schedule, config.cadenceMinutes, new Date());
+    recordSchedule(config.dataDir, options.schedule, config.cadenceMinutes, config.vsCurrencies, new Date());
     const tick = async (time: Date) => {
       market.simulator?.setTime(time);
       // One run per configured currency, each reported as it ends.
