@@ -53,6 +53,8 @@ const EnvSchema = z.object({
   EVENTS_TOPIC: z.string().optional(),
   BQ_DATASET: z.string().optional(),
   BQ_LOCATION: z.string().optional(),
+  /** A Cloud Storage emulator's root URL (e.g. http://localhost:4443): the clients send it no token. */
+  STORAGE_EMULATOR_HOST: z.url().optional(),
   /** Pub/Sub's REST root, e.g. a locational endpoint (https://europe-west1-pubsub.googleapis.com). */
   PUBSUB_API_ENDPOINT: z.url().optional(),
   /** `host:port` of a Pub/Sub emulator (its REST API, plain HTTP, no credentials), as gcloud sets it. */
@@ -152,6 +154,8 @@ export interface PipelineConfig {
      * (PUBSUB_EMULATOR_HOST), which is sent no token.
      */
     pubsub: { baseUrl: string; authenticated: boolean };
+    /** Cloud Storage's JSON API root, where `load` reads the lake over REST (an emulator's: no token). */
+    storage: { baseUrl: string; authenticated: boolean };
   };
   dataDir: string;
 }
@@ -224,6 +228,13 @@ export function parseConfig(env: Record<string, string | undefined>): PipelineCo
                     authenticated: true,
                   }
                 : { baseUrl: `http://${e.PUBSUB_EMULATOR_HOST}`, authenticated: false },
+            storage:
+              e.STORAGE_EMULATOR_HOST === undefined
+                ? { baseUrl: 'https://storage.googleapis.com/storage/v1', authenticated: true }
+                : {
+                    baseUrl: `${e.STORAGE_EMULATOR_HOST.replace(/\/+$/, '')}/storage/v1`,
+                    authenticated: false,
+                  },
           }
         : undefined,
     dataDir: e.PIPELINE_DATA_DIR,

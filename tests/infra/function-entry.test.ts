@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,7 +77,13 @@ function installBucket(server: FakeGcpServer): Map<string, { bytes: Buffer; gene
       return googleError(404, 'notFound', 'No such object');
     }
     return req.query.alt === 'media'
-      ? { headers: { 'content-type': 'application/json' }, body: o.bytes }
+      ? {
+          headers: {
+            'content-type': 'application/json',
+            'x-goog-hash': `md5=${createHash('md5').update(o.bytes).digest('base64')}`,
+          },
+          body: o.bytes,
+        }
       : resource(key);
   });
   return objects;
@@ -286,7 +293,7 @@ describe('the real function entry, bundled and served by the Functions Framework
       output: '',
     });
 
-    // The raw object was read at the event's generation, with the token of the metadata server.
+    // The raw object was read over the JSON API at the event's generation (an emulator: no token).
     const reads = gcp.requests
       .slice(before)
       .filter((r) => r.method === 'GET' && r.path.includes(`/b/${BUCKET}/o/`) && r.query.alt === 'media');

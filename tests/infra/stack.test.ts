@@ -249,6 +249,7 @@ describe('wiring', () => {
         location: 'US',
         // Google's endpoint, with the function's credentials: no emulator or endpoint override deployed.
         pubsub: { baseUrl: 'https://pubsub.googleapis.com', authenticated: true },
+        storage: { baseUrl: 'https://storage.googleapis.com/storage/v1', authenticated: true },
       });
       expect(Number(vars.RETRY_BUDGET_SECONDS)).toBeLessThan(
         get(fn(stage).inputs, 'serviceConfig.timeoutSeconds') as number,

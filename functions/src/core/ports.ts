@@ -19,14 +19,18 @@ export interface CreateResult {
   ref: RawObjectRef;
 }
 
-export interface RawStore {
+/** What the load stage needs of the lake: reading the object an event names. */
+export interface RawReader {
+  /** Reads the exact generation; a missing object or another generation is a terminal LoadError. */
+  read(ref: RawObjectRef): Promise<Buffer>;
+}
+
+export interface RawStore extends RawReader {
   readonly bucket: string;
   /** Create-only write (GCS `ifGenerationMatch=0`); an existing object is never overwritten. */
   createOnly(key: string, body: Buffer, contentType: string): Promise<CreateResult>;
   /** The object's current generation, or undefined when there is none (a cheap metadata lookup). */
   head(key: string): Promise<RawObjectRef | undefined>;
-  /** Reads the exact generation; a missing object or another generation is a terminal LoadError. */
-  read(ref: RawObjectRef): Promise<Buffer>;
 }
 
 export interface EventPublisher {

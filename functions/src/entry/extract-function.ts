@@ -1,4 +1,5 @@
 import type { HttpFunction } from '@google-cloud/functions-framework';
+import type { Storage } from '@google-cloud/storage';
 import { GcsRawStore } from '../adapters/gcp/gcs-raw-store.js';
 import { restClient } from '../adapters/gcp/google-rest.js';
 import { PubSubEventPublisher } from '../adapters/gcp/pubsub-publisher.js';
@@ -8,7 +9,16 @@ import { jsonLogger } from '../core/logger.js';
 import { systemClock } from '../core/ports.js';
 import { createExtractHandler, type ExtractHandlerSettings } from '../extract/http-handler.js';
 import type { ExtractDeps } from '../extract/run-extract.js';
-import { gcpOf, gcsStorage } from './gcp-shared.js';
+import { gcpOf, type GcpConfig } from './gcp-shared.js';
+
+/** The lake bucket's client, with its own retries bounded by the invocation's retry budget. */
+async function gcsStorage(config: PipelineConfig, gcp: GcpConfig): Promise<Storage> {
+  const { Storage } = await import('@google-cloud/storage');
+  return new Storage({
+    projectId: gcp.project,
+    retryOptions: { autoRetry: true, maxRetries: 3, totalTimeout: config.retryBudgetMs / 1000 },
+  });
+}
 
 /** How long one publish call may take; the REST publisher retries 429 and 5xx a few times itself. */
 const PUBLISH_TIMEOUT_MS = 30_000;

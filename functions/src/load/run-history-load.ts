@@ -1,7 +1,7 @@
 import { describeError, PipelineError } from '../core/errors.js';
 import type { HistoryChunkEvent } from '../core/event.js';
 import type { Logger } from '../core/logger.js';
-import type { Clock, RawObjectRef, RawStore } from '../core/ports.js';
+import type { Clock, RawObjectRef, RawReader } from '../core/ports.js';
 import type { HistoryChunk } from '../history/chunk-plan.js';
 import { buildHistoryBatch, type HistoryWarehouse } from '../history/history-batch.js';
 import { decodeHistoryObject } from '../history/history-object.js';
@@ -10,7 +10,7 @@ import type { BackfillChunkRow } from '../schema/tables.js';
 import { LoadError } from './errors.js';
 
 export interface HistoryLoadDeps {
-  lake: RawStore;
+  lake: RawReader;
   warehouse: HistoryWarehouse;
   clock: Clock;
   logger: Logger;

@@ -1,7 +1,7 @@
 import type { RunEvent } from '../core/event.js';
 import { describeError, PipelineError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { Clock, RawObjectRef, RawStore } from '../core/ports.js';
+import type { Clock, RawObjectRef, RawReader } from '../core/ports.js';
 import { decodeRawObject, type FailureRecord } from '../core/raw-object.js';
 import type { Warehouse } from '../core/warehouse.js';
 import type { RunRow } from '../schema/tables.js';
@@ -11,7 +11,7 @@ import { buildStarBatch } from '../transform/star-rows.js';
 import { LoadError } from './errors.js';
 
 export interface LoadDeps {
-  lake: RawStore;
+  lake: RawReader;
   warehouse: Warehouse;
   clock: Clock;
   logger: Logger;

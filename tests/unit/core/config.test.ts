@@ -37,7 +37,16 @@ describe('parseConfig', () => {
       dataset: 'd',
       location: 'EU',
       pubsub: { baseUrl: 'https://pubsub.googleapis.com', authenticated: true },
+      storage: { baseUrl: 'https://storage.googleapis.com/storage/v1', authenticated: true },
     });
+  });
+
+  it('reads the lake from a Cloud Storage emulator without a token', () => {
+    const c = parseConfig({ ...gcp, STORAGE_EMULATOR_HOST: 'http://localhost:4443/' });
+    expect(c.gcp!.storage).toEqual({ baseUrl: 'http://localhost:4443/storage/v1', authenticated: false });
+    expect(() => parseConfig({ ...gcp, STORAGE_EMULATOR_HOST: 'localhost' })).toThrow(
+      /STORAGE_EMULATOR_HOST/,
+    );
   });
 
   it('publishes to a locational Pub/Sub endpoint with credentials, and to an emulator without', () => {

@@ -69,7 +69,7 @@ export class GcsRawStore implements RawStore {
    * apart with one metadata lookup, so the run record says which).
    */
   async read(ref: RawObjectRef): Promise<Buffer> {
-    const where = `gs://${ref.bucket}/${ref.key}#${ref.generation}`;
+    const where = objectVersion(ref);
     try {
       const [bytes] = await this.storage
         .bucket(ref.bucket)
@@ -79,21 +79,7 @@ export class GcsRawStore implements RawStore {
     } catch (error) {
       const facts = googleErrorFacts(error);
       if (facts.status !== 404) throw readError(`cannot read ${where}`, facts, error);
-      const live = await this.liveGeneration(ref);
-      if (live !== undefined) {
-        throw new LoadError(`${where} does not exist; the object's generation is now ${live}`, {
-          code: 'raw_object_generation_mismatch',
-          retryable: false,
-          cause: error,
-          details: { bucket: ref.bucket, key: ref.key, generation: ref.generation, liveGeneration: live },
-        });
-      }
-      throw new LoadError(`${where} does not exist`, {
-        code: 'raw_object_missing',
-        retryable: false,
-        cause: error,
-        details: { bucket: ref.bucket, key: ref.key, generation: ref.generation },
-      });
+      throw objectNotFound(ref, await this.liveGeneration(ref), error);
     }
   }
 
@@ -108,8 +94,33 @@ export class GcsRawStore implements RawStore {
   }
 }
 
+/** `gs://bucket/key#generation`, as errors name an object version. */
+export const objectVersion = (ref: RawObjectRef) => `gs://${ref.bucket}/${ref.key}#${ref.generation}`;
+
+/**
+ * The generation an event names is not there (a 404): terminal either way, but the run record says
+ * whether the object is gone or only another generation exists (`live`, from a metadata lookup).
+ */
+export function objectNotFound(ref: RawObjectRef, live: string | undefined, cause: unknown): LoadError {
+  const where = objectVersion(ref);
+  if (live !== undefined) {
+    return new LoadError(`${where} does not exist; the object's generation is now ${live}`, {
+      code: 'raw_object_generation_mismatch',
+      retryable: false,
+      cause,
+      details: { bucket: ref.bucket, key: ref.key, generation: ref.generation, liveGeneration: live },
+    });
+  }
+  return new LoadError(`${where} does not exist`, {
+    code: 'raw_object_missing',
+    retryable: false,
+    cause,
+    details: { bucket: ref.bucket, key: ref.key, generation: ref.generation },
+  });
+}
+
 /** GCS sends int64 generations as decimal strings; kept as strings so they stay exact. */
-function generationOf(metadata: { generation?: string | number }): string {
+export function generationOf(metadata: { generation?: string | number }): string {
   const generation = metadata.generation;
   if (generation === undefined || !/^\d+$/.test(String(generation))) {
     throw new ExtractError(`Cloud Storage answered without a valid generation: ${String(generation)}`, {
@@ -143,7 +154,7 @@ function writeError(what: string, facts: GoogleErrorFacts, cause: unknown): Extr
   });
 }
 
-function readError(what: string, facts: GoogleErrorFacts, cause: unknown): LoadError {
+export function readError(what: string, facts: GoogleErrorFacts, cause: unknown): LoadError {
   return new LoadError(`${what}: ${facts.message}`, {
     code: codeFor(facts, 'gcs_read'),
     retryable: transient(facts),

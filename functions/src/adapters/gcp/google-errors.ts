@@ -5,6 +5,8 @@
  * numeric gRPC status. The adapters classify from these facts alone.
  */
 
+import { GoogleApiError, RequestTimeoutError } from './google-rest.js';
+
 /** One entry of a JSON API error's `errors[]` (or a BigQuery job's `status.errorResult`). */
 export interface GoogleErrorItem {
   reason?: string;
@@ -26,6 +28,11 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 /** Extracts status, reasons and message from anything a Google client may reject with. */
 export function googleErrorFacts(error: unknown): GoogleErrorFacts {
   const message = error instanceof Error ? error.message : String(error);
+  // Our own REST client's errors (google-rest.ts) carry the status, or say no answer came in time.
+  if (error instanceof GoogleApiError) {
+    return { status: error.status, reasons: error.reason === undefined ? [] : [error.reason], message };
+  }
+  if (error instanceof RequestTimeoutError) return { networkCode: 'TIMEOUT', reasons: [], message };
   if (!isRecord(error)) return { reasons: [], message };
   const code = error.code;
   const items = Array.isArray(error.errors) ? error.errors.filter(isRecord) : [];

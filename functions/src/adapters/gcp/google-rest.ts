@@ -70,6 +70,8 @@ export type FetchFn = typeof fetch;
 export interface RestClient {
   /** Sends `body` as JSON (if given) and returns the parsed JSON answer (`{}` for an empty one). */
   request<T>(method: 'GET' | 'POST' | 'DELETE', url: string, body?: unknown): Promise<T>;
+  /** GETs `url` and returns the answer's bytes as they are, with its headers (a media download). */
+  download(url: string): Promise<{ bytes: Buffer; headers: Headers }>;
 }
 
 /**
@@ -82,33 +84,39 @@ export type TokenSource = string | (() => Promise<string | null | undefined>);
 export function restClient(options: { token: TokenSource; timeoutMs: number; fetch?: FetchFn }): RestClient {
   const doFetch = options.fetch ?? fetch;
   const tokenOf = options.token;
+  /** One exchange: the answer's bytes and headers, or a GoogleApiError / RequestTimeoutError. */
+  const exchange = async (method: string, url: string, body?: unknown) => {
+    let response: Response;
+    let bytes: Buffer;
+    const token = typeof tokenOf === 'string' ? tokenOf : await tokenOf();
+    try {
+      // One signal for the whole exchange, body included: a server that stalls mid-answer times out too.
+      const signal = AbortSignal.timeout(options.timeoutMs);
+      response = await doFetch(url, {
+        method,
+        signal,
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      bytes = Buffer.from(await response.arrayBuffer());
+    } catch (e) {
+      const name = (e as { name?: string }).name;
+      if (name === 'TimeoutError' || name === 'AbortError')
+        throw new RequestTimeoutError(url, options.timeoutMs);
+      throw new Error(`cannot reach ${url}: ${(e as Error).message}`, { cause: e });
+    }
+    if (!response.ok) throw parseGoogleError(response.status, url, bytes.toString('utf8'));
+    return { bytes, headers: response.headers };
+  };
   return {
     async request<T>(method: 'GET' | 'POST' | 'DELETE', url: string, body?: unknown): Promise<T> {
-      let response: Response;
-      let text: string;
-      const token = typeof tokenOf === 'string' ? tokenOf : await tokenOf();
-      try {
-        // One signal for the whole exchange, body included: a server that stalls mid-answer times out too.
-        const signal = AbortSignal.timeout(options.timeoutMs);
-        response = await doFetch(url, {
-          method,
-          signal,
-          headers: {
-            ...(token ? { authorization: `Bearer ${token}` } : {}),
-            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        });
-        text = await response.text();
-      } catch (e) {
-        const name = (e as { name?: string }).name;
-        if (name === 'TimeoutError' || name === 'AbortError')
-          throw new RequestTimeoutError(url, options.timeoutMs);
-        throw new Error(`cannot reach ${url}: ${(e as Error).message}`, { cause: e });
-      }
-      if (!response.ok) throw parseGoogleError(response.status, url, text);
+      const text = (await exchange(method, url, body)).bytes.toString('utf8');
       return (text === '' ? {} : JSON.parse(text)) as T;
     },
+    download: (url) => exchange('GET', url),
   };
 }
 
