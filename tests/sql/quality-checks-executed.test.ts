@@ -158,6 +158,10 @@ describe('quality checks in both engines', () => {
 
 describe('BigQuery: a run merged whose quality job failed (the checks are a job of their own)', () => {
   test('get_quality_checks.sql finds none; recording them later writes them once, as the twin has them', async () => {
+    // Another run, checked: its rows are not this run's.
+    const other = pageBatch(new Date(SLOT.getTime() - 3600_000), [coin('bitcoin')]);
+    await script.loadBatch(other);
+    await script.recordQualityChecks(other);
     const batch = pageBatch(SLOT, [coin('bitcoin', { current_price: 999 }), coin('ether')]);
     await script.loadBatch(batch);
     expect(await script.getQualityChecks(batch.runId)).toEqual([]);
@@ -170,7 +174,7 @@ describe('BigQuery: a run merged whose quality job failed (the checks are a job 
     const later = new Date(batch.loadStartedAt.getTime() + 600_000);
     expect(await script.recordQualityChecks(batch, later)).toEqual(recorded);
     expect(await script.query('select count(*) as n from ops_quality_check')).toEqual([
-      { n: QUALITY_CHECKS.length },
+      { n: 2 * QUALITY_CHECKS.length },
     ]);
     expect(comparable(recorded)).toEqual(comparable((await twin.loadBatch(batch)).qualityChecks));
   });
