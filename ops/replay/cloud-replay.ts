@@ -44,7 +44,7 @@ fetches under ${HISTORY_FAILURE_PREFIX}; --from/--to keep the chunks whose range
 day in range), reads each one (at its listed generation) and publishes the same event the
 extract function (or the backfill) published to the events topic; the push subscription delivers
 them to the load function, which skips runs and chunks already loaded from that generation, so
-nothing doubles. Watch the loads in ops_run (crypto-pipeline cloud-check).
+nothing doubles (a run loaded without its quality checks gets them). Watch the loads in ops_run (crypto-pipeline cloud-check).
 Credentials: Application Default Credentials or CLOUD_CHECK_ACCESS_TOKEN.`;
 
 /** The stack outputs replay needs (infra/index.ts exports them). */
