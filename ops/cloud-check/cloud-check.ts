@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { GoogleAuth } from 'google-auth-library';
 import { BigQueryApi } from './bigquery-api.js';
 import { withTimeout, type FetchFn, restClient } from '../../functions/src/adapters/gcp/google-rest.js';
+import { runCloudCommand } from './command.js';
 import { PlatformApi } from './platform-api.js';
 import type { CloudCheckIo } from './progress.js';
 import { Report } from './report.js';
@@ -106,24 +107,24 @@ export async function adcToken(): Promise<string> {
  * `cloud-check`: proves a deployed stack end to end (README.md, "Check the deployment"). Resolves to the exit code: 0 every step passed, 1 a step failed,
  * 2 bad usage. Every call has a timeout, so it ends rather than hangs.
  */
-export async function cloudCheckCommand(
+export function cloudCheckCommand(
   args: string[],
   env: Env,
   io: CloudCheckIo,
   deps: CloudCheckDeps = {},
 ): Promise<number> {
-  let options: Options;
-  try {
-    const parsed = parseOptions(args);
-    if (parsed === 'help') {
-      io.out(CLOUD_CHECK_USAGE);
-      return 0;
-    }
-    options = parsed;
-  } catch (e) {
-    io.out(`error: ${(e as Error).message}\n\n${CLOUD_CHECK_USAGE}`);
-    return 2;
-  }
+  return runCloudCommand(args, io, CLOUD_CHECK_USAGE, parseOptions, (options) =>
+    checkStack(options, env, io, deps),
+  );
+}
+
+/** cloud-check's steps, once its options are parsed. */
+async function checkStack(
+  options: Options,
+  env: Env,
+  io: CloudCheckIo,
+  deps: CloudCheckDeps,
+): Promise<number> {
   const now = deps.now ?? (() => new Date());
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const report = new Report(io);

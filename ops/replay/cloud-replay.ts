@@ -21,6 +21,7 @@ import {
   HISTORY_RAW_PREFIX,
   historyReplayEvent,
 } from '../../functions/src/history/history-replay.js';
+import { runCloudCommand } from '../cloud-check/command.js';
 import { startProgress, type CloudCheckIo } from '../cloud-check/progress.js';
 import { GcsRawListing } from './gcs-raw-listing.js';
 import {
@@ -46,7 +47,7 @@ fetches under ${HISTORY_FAILURE_PREFIX}; --from/--to keep the chunks whose range
 day in range), reads each one (at its listed generation) and publishes the same event the
 extract function (or the backfill) published to the events topic; the push subscription delivers
 them to the load function, which skips runs and chunks already loaded from that generation, so
-nothing doubles. Watch the loads in ops_run (crypto-pipeline cloud-check).
+nothing doubles (a run loaded without its quality checks gets them). Watch the loads in ops_run (crypto-pipeline cloud-check).
 Credentials: Application Default Credentials or CLOUD_CHECK_ACCESS_TOKEN.`;
 
 /** The stack outputs replay needs (infra/index.ts exports them). */
@@ -125,24 +126,24 @@ function parseOptions(args: string[]): Options | 'help' {
  * bucket (README: "Rebuild from the lake"). Resolves to the exit code: 0 every object in range
  * published, 1 one failed or the replay was stopped, 2 bad usage. Every call has a timeout.
  */
-export async function cloudReplayCommand(
+export function cloudReplayCommand(
   args: string[],
   env: Env,
   io: CloudCheckIo,
   deps: CloudReplayDeps = {},
 ): Promise<number> {
-  let options: Options;
-  try {
-    const parsed = parseOptions(args);
-    if (parsed === 'help') {
-      io.out(CLOUD_REPLAY_USAGE);
-      return 0;
-    }
-    options = parsed;
-  } catch (e) {
-    io.out(`error: ${(e as Error).message}\n\n${CLOUD_REPLAY_USAGE}`);
-    return 2;
-  }
+  return runCloudCommand(args, io, CLOUD_REPLAY_USAGE, parseOptions, (options) =>
+    replayStack(options, env, io, deps),
+  );
+}
+
+/** The replay, once its options are parsed. */
+async function replayStack(
+  options: Options,
+  env: Env,
+  io: CloudCheckIo,
+  deps: CloudReplayDeps,
+): Promise<number> {
   let session: StackSession<z.infer<typeof OUTPUTS>>;
   try {
     session = await openStack(options, OUTPUTS, env, deps);

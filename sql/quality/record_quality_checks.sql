@@ -7,6 +7,8 @@
 -- snapshot_date, which require_partition_filter demands anyway), the dimensions for its keys only,
 -- and every measure comes from one aggregate row that the checks share (check_def is constants).
 -- Idempotent: a check already recorded for the run is left as it is (merge on run_id, check_name).
+-- A job of its own, so it can fail after the merge committed: the run is then loaded without its
+-- checks, the redelivery finds none (sql/quality/get_quality_checks.sql) and this runs again.
 
 merge {{dataset}}.ops_quality_check as t
 using (

@@ -63,7 +63,7 @@ function authClient(): OAuth2Client {
   return client;
 }
 
-function warehouse(apiEndpoint = server.url): BigQueryWarehouse {
+function warehouse(apiEndpoint = server.url, budgetMs = BUDGET): BigQueryWarehouse {
   const bigquery = new BigQuery({ apiEndpoint, projectId: 'test', authClient: authClient() });
   return new BigQueryWarehouse(bigquery, {
     project: 'test',
@@ -71,7 +71,7 @@ function warehouse(apiEndpoint = server.url): BigQueryWarehouse {
     location: 'EU',
     clock,
     random: () => 0.5,
-    retry: { budgetMs: BUDGET },
+    retry: { budgetMs },
     stagingTtlMs: TTL,
   });
 }
@@ -427,6 +427,38 @@ describe('BigQueryWarehouse.loadBatch: the REST calls', () => {
     const ids = server.requests.filter((r) => r.method === 'POST' && jobIdOf(r)!.startsWith('quality_'));
     expect(new Set(ids.map((r) => jobIdOf(r)))).toEqual(new Set([jobIdOf(quality[0]!)]));
     expect(again.qualityChecks).toEqual(outcome.qualityChecks);
+    // The first delivery's job recorded the checks; the duplicate only read them.
+    expect(outcome.qualityChecksRecorded).toBe(true);
+    expect(again.qualityChecksRecorded).toBe(false);
+  });
+
+  it('records the checks on redelivery when the quality job failed after the merge committed', async () => {
+    // The first delivery: the merge commits, the quality job fails, and a budget with no room
+    // for a retry ends the call as a spent budget does (the function fails; Pub/Sub redelivers).
+    fake.plan(/^quality_/, { errorResult: { reason: 'backendError', message: 'Backend error' } });
+    const first = await rejection(warehouse(server.url, 100).loadBatch(batch()));
+    expect(first).toMatchObject({ code: 'bigquery_backend_error', retryable: true });
+    const merges = () => [...fake.jobs.keys()].filter((id) => MERGE_ID.test(id));
+    expect(merges()).toHaveLength(1);
+    const [failedQuality] = fake.insertsOf(/^quality_/).map((r) => jobIdOf(r)!);
+
+    // The redelivery (a later load time, as in the load stage) adopts the merge job, which
+    // succeeded, and runs the checks under the next id of the failed job's chain.
+    const again = await warehouse().loadBatch(batch(new Date(START.getTime() + 600_000)));
+
+    expect(merges()).toHaveLength(1);
+    expect(fake.insertsOf(MERGE_ID)).toHaveLength(2);
+    expect(fake.insertsOf(/^quality_/).map((r) => jobIdOf(r))).toEqual([
+      failedQuality,
+      failedQuality,
+      `${failedQuality}_2`,
+    ]);
+    expect(again).toMatchObject({
+      factRowsInserted: 0,
+      assetVersionsInserted: 0,
+      qualityChecksRecorded: true,
+    });
+    expect(again.qualityChecks.map((c) => c.check_name)).toEqual(['record_count']);
   });
 
   it('polls jobs.get with the location until a running job is DONE', async () => {
@@ -788,6 +820,60 @@ describe('BigQueryWarehouse.recordFailedRun and getRun', () => {
     fake.results = () => ({ fields: RUN_FIELDS as QueryResult['fields'], rows: [] });
 
     await expect(warehouse().getRun(RUN_ID)).resolves.toBeUndefined();
+  });
+});
+
+describe('BigQueryWarehouse.getQualityChecks', () => {
+  it('runs get_quality_checks.sql as a read (random job id) and maps its rows', async () => {
+    fake.results = (job) =>
+      job.id.startsWith('get_quality_')
+        ? { fields: apiFields(opsQualityCheck), rows: [QUALITY_ROW] }
+        : defaultResults(job);
+
+    const checks = await warehouse().getQualityChecks(RUN_ID);
+    await warehouse().getQualityChecks(RUN_ID);
+
+    expect(checks).toEqual([
+      {
+        run_id: RUN_ID,
+        check_name: 'record_count',
+        severity: 'warning',
+        status: 'fail',
+        observed: 2,
+        expected: 3,
+        message: '2 of 3 expected coin(s) loaded',
+        checked_at: new Date(START.getTime() + 9000),
+      },
+    ]);
+    const inserts = queryJobs('get_quality_');
+    expect(inserts).toHaveLength(2);
+    const ids = inserts.map((r) => jobIdOf(r)!);
+    expect(ids[0]).toMatch(new RegExp(`^get_quality_${RUN_ID}_[0-9a-f-]{36}$`));
+    expect(ids[0]).not.toBe(ids[1]);
+    const resource = jobResourceOf(inserts[0]!) as {
+      jobReference: { location: string };
+      configuration: { query: { query: string; useLegacySql: boolean; queryParameters: unknown } };
+    };
+    expect(resource.jobReference.location).toBe('EU');
+    expect(resource.configuration.query.useLegacySql).toBe(false);
+    expect(resource.configuration.query.query).toContain('from `test`.`market`.ops_quality_check as q');
+    expect(resource.configuration.query.queryParameters).toEqual([
+      { name: 'run_id', parameterType: { type: 'STRING' }, parameterValue: { value: RUN_ID } },
+    ]);
+    // A read records nothing.
+    expect(queryJobs('quality_')).toEqual([]);
+  });
+
+  it('returns no checks for a run that has none', async () => {
+    await expect(warehouse().getQualityChecks(RUN_ID)).resolves.toEqual([]);
+  });
+
+  it('classifies a failed read like every other job', async () => {
+    fake.plan(/^get_quality_/, { errorResult: { reason: 'accessDenied', message: 'Access Denied' } });
+
+    const error = await rejection(warehouse().getQualityChecks(RUN_ID));
+
+    expect(error).toMatchObject({ code: 'bigquery_access_denied', retryable: false });
   });
 });
 

@@ -407,6 +407,28 @@ describe('wiring', () => {
     expect(duration('quality-warnings')).toBe('3600s');
   });
 
+  // The three conditions share one builder (logMetricAbove0): its duration and alignment period are
+  // both plain seconds, so a swap of the two type-checks and deploys. Each window is pinned whole.
+  it.each([
+    ['errors', 'function-errors', '0s', '300s'],
+    ['quality-errors', 'quality-errors', '0s', '300s'],
+    ['quality-warnings', 'quality-warnings', '3600s', '1800s'],
+  ])(
+    'the %s alert fires on a count above 0 of metric %s held for %s, summed per %s',
+    (alert, metric, duration, alignmentPeriod) => {
+      const conditions = one(r, 'AlertPolicy', `monitoring-${alert}-alert`).inputs.conditions as Json[];
+      expect(conditions).toHaveLength(1);
+      expect(get(conditions[0], 'conditionThreshold')).toEqual({
+        filter: `metric.type="logging.googleapis.com/user/crypto-dev-${metric}" AND resource.type="cloud_run_revision"`,
+        comparison: 'COMPARISON_GT',
+        thresholdValue: 0,
+        duration,
+        aggregations: [{ alignmentPeriod, perSeriesAligner: 'ALIGN_SUM', crossSeriesReducer: 'REDUCE_SUM' }],
+        trigger: { count: 1 },
+      });
+    },
+  );
+
   it('triggers Cloud Build on pushes to main with the substitutions cloudbuild.yaml declares', () => {
     const trigger = one(r, 'Trigger', 'cicd-trigger');
     expect(trigger.inputs).toMatchObject({

@@ -1,5 +1,6 @@
 import { compactUtc } from '../../functions/src/core/run-identity.js';
 import { assetVersionKey } from '../../functions/src/transform/star-rows.js';
+import { QUALITY_CHECKS } from '../../functions/src/quality/checks.js';
 import type { RunRow } from '../../functions/src/schema/tables.js';
 import { assetVersionKeySql } from '../../twin/src/adapters/asset-history.js';
 import { DuckDbWarehouse } from '../../twin/src/adapters/duckdb-warehouse.js';
@@ -115,6 +116,33 @@ describe('DuckDbWarehouse', () => {
     const [row] = await w.query('select count(*) as n from fact_market_snapshot');
     expect(row).toEqual({ n: 2 });
     expect((await w.getRun(b.runId))?.records_loaded).toBe(2);
+  });
+
+  it('records the quality checks in the load, reports them with getQualityChecks, and never twice', async () => {
+    const b = batch(1, [{ id: 'a', name: 'A' }]);
+    const count = async () =>
+      (await w.query('select count(*) as n from ops_quality_check where run_id = $r', { r: b.runId }))[0];
+    await expect(w.getQualityChecks(b.runId)).resolves.toEqual([]);
+
+    const first = await w.loadBatch(b);
+    expect(first.qualityChecksRecorded).toBe(true);
+    expect(first.qualityChecks.map((c) => c.check_name)).toEqual(QUALITY_CHECKS.map((c) => c.name));
+    expect(await w.getQualityChecks(b.runId)).toEqual(first.qualityChecks);
+
+    // A redelivery finds them: it records none and reports the first delivery's rows.
+    const again = await w.loadBatch(b);
+    expect(again.qualityChecksRecorded).toBe(false);
+    expect(again.qualityChecks).toEqual(first.qualityChecks);
+    expect(await count()).toEqual({ n: QUALITY_CHECKS.length });
+
+    // The twin cannot lose them (they are in the load's transaction), but a run loaded without
+    // them, as BigQuery can leave one, is what run-load applies again: the checks are recorded.
+    await w.query('delete from ops_quality_check where run_id = $r', { r: b.runId });
+    await expect(w.getQualityChecks(b.runId)).resolves.toEqual([]);
+    const repaired = await w.loadBatch(b);
+    expect(repaired).toMatchObject({ factRowsInserted: 0, qualityChecksRecorded: true });
+    expect(repaired.qualityChecks.map((c) => c.check_name)).toEqual(QUALITY_CHECKS.map((c) => c.name));
+    expect(await count()).toEqual({ n: QUALITY_CHECKS.length });
   });
 
   it('records a failure, replaces it with a later success, and never lets a failure overwrite a success', async () => {

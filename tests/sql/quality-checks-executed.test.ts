@@ -156,6 +156,30 @@ describe('quality checks in both engines', () => {
   });
 });
 
+describe('BigQuery: a run merged whose quality job failed (the checks are a job of their own)', () => {
+  test('get_quality_checks.sql finds none; recording them later writes them once, as the twin has them', async () => {
+    // Another run, checked: its rows are not this run's.
+    const other = pageBatch(new Date(SLOT.getTime() - 3600_000), [coin('bitcoin')]);
+    await script.loadBatch(other);
+    await script.recordQualityChecks(other);
+    const batch = pageBatch(SLOT, [coin('bitcoin', { current_price: 999 }), coin('ether')]);
+    await script.loadBatch(batch);
+    expect(await script.getQualityChecks(batch.runId)).toEqual([]);
+
+    const recorded = await script.recordQualityChecks(batch);
+    expect(recorded.map((r) => r.check_name)).toEqual(QUALITY_CHECKS.map((c) => c.name));
+    expect(await script.getQualityChecks(batch.runId)).toEqual(recorded);
+    // The redelivery's merge job is adopted in BigQuery; here it runs again and inserts nothing.
+    await script.loadBatch(batch);
+    const later = new Date(batch.loadStartedAt.getTime() + 600_000);
+    expect(await script.recordQualityChecks(batch, later)).toEqual(recorded);
+    expect(await script.query('select count(*) as n from ops_quality_check')).toEqual([
+      { n: 2 * QUALITY_CHECKS.length },
+    ]);
+    expect(comparable(recorded)).toEqual(comparable((await twin.loadBatch(batch)).qualityChecks));
+  });
+});
+
 describe('the integrity checks BigQuery needs (it enforces no keys; DuckDB refuses such rows)', () => {
   test('a repeated grain and a null key are errors', async () => {
     const batch = pageBatch(SLOT, [coin('bitcoin'), coin('ethereum')]);

@@ -252,6 +252,15 @@ export function translateStatement(
 
 /** BIGINT as number when exact, like the twin's warehouse reads them. */
 /** Outcome of one run of merge_run.sql: the row of its last statement. */
+/** Rows that select ops_quality_check's columns in order, as the adapter reads them. */
+function qualityCheckRows(rows: unknown[][]): QualityCheckRow[] {
+  return rows.map((values) => {
+    const check: Record<string, unknown> = {};
+    opsQualityCheck.columns.forEach((column, i) => (check[column.name] = values[i] ?? null));
+    return check as QualityCheckRow;
+  });
+}
+
 export interface MergeRunOutcome {
   factRowsInserted: number;
   assetVersionsInserted: number;
@@ -379,12 +388,14 @@ export class BigQueryScriptOnDuckDb {
       qualityCheckParameters(batch),
       now,
     );
-    // The script's last statement selects the table's columns in order, as the adapter reads them.
-    return rows.map((values) => {
-      const check: Record<string, unknown> = {};
-      opsQualityCheck.columns.forEach((column, i) => (check[column.name] = values[i] ?? null));
-      return check as QualityCheckRow;
-    });
+    return qualityCheckRows(rows);
+  }
+
+  /** What BigQueryWarehouse.getQualityChecks does: sql/quality/get_quality_checks.sql. */
+  async getQualityChecks(runId: string, now = new Date()): Promise<QualityCheckRow[]> {
+    return qualityCheckRows(
+      await this.runScript('quality/get_quality_checks.sql', {}, { run_id: runId }, now),
+    );
   }
 
   /** What BigQueryWarehouse.recordFailedRun does. */

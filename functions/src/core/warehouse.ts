@@ -45,6 +45,12 @@ export interface LoadOutcome {
    * load; a redelivery finds the first delivery's rows and writes none.
    */
   qualityChecks: QualityCheckRow[];
+  /**
+   * True when this call recorded the checks; false when an earlier (or concurrent) delivery had.
+   * The load that records them reports their failures, so an alert is raised once per run even
+   * when the checks were recorded by a later delivery than the one that loaded the facts.
+   */
+  qualityChecksRecorded: boolean;
 }
 
 /** Warehouse port: DuckDB in the twin, BigQuery in the cloud. */
@@ -56,4 +62,10 @@ export interface Warehouse {
   /** Records a failed attempt, unless the run has already been loaded successfully. */
   recordFailedRun(run: RunRow): Promise<void>;
   getRun(runId: string): Promise<RunRow | undefined>;
+  /**
+   * The run's data-quality checks as stored (none for an unknown run). A run counts as loaded only
+   * with its checks: BigQuery records them in a job after the merge committed, and when that job
+   * fails the redelivery must record them (functions/src/load/run-load.ts).
+   */
+  getQualityChecks(runId: string): Promise<QualityCheckRow[]>;
 }

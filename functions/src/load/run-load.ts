@@ -6,7 +6,7 @@ import { decodeRawObject, type FailureRecord } from '../core/raw-object.js';
 import type { Warehouse } from '../core/warehouse.js';
 import type { RunRow } from '../schema/tables.js';
 import { logQualityFailures } from '../quality/log-failures.js';
-import { isFailure } from '../quality/checks.js';
+import { isFailure, missingQualityChecks } from '../quality/checks.js';
 import { buildStarBatch } from '../transform/star-rows.js';
 import { LoadError } from './errors.js';
 
@@ -18,7 +18,10 @@ export interface LoadDeps {
 }
 
 export interface LoadSummary {
-  /** `already_loaded`: a previous delivery loaded this run; nothing was written. */
+  /**
+   * `already_loaded`: a previous delivery loaded this run's facts; at most the run's missing quality
+   * checks were written (`qualityFailures` is then set).
+   */
   status: 'loaded' | 'already_loaded' | 'failure_recorded' | 'rejected';
   runId: string;
   recordsIn: number;
@@ -30,7 +33,7 @@ export interface LoadSummary {
   error?: { code: string; message: string };
   /**
    * The data-quality checks this load failed (functions/src/quality/checks.ts), set when this
-   * delivery loaded the run; each one is also logged (WARNING or ERROR).
+   * delivery recorded the run's checks; each one is also logged (WARNING or ERROR).
    */
   qualityFailures?: QualityFailure[];
 }
@@ -72,8 +75,9 @@ function failedRunRow(event: RunEvent, error: { code: string; message: string },
 
 /**
  * Loads one run into the warehouse (ARCHITECTURE.md §2, §4). Idempotent: a run already loaded from
- * the same object generation is skipped; otherwise the warehouse applies the batch on the fact's
- * grain. Terminal problems with the data (unreadable or mismatched raw object) are recorded as a
+ * the same object generation, with its quality checks recorded, is skipped; otherwise the warehouse
+ * applies the batch on the fact's grain (a run loaded without its checks is applied again: nothing
+ * is written twice, and the checks are recorded). Terminal problems with the data (unreadable or mismatched raw object) are recorded as a
  * failed run and returned, so the message is acknowledged; transient ones are thrown for redelivery.
  */
 export async function runLoad(event: RunEvent, deps: LoadDeps): Promise<LoadSummary> {
@@ -99,15 +103,25 @@ export async function runLoad(event: RunEvent, deps: LoadDeps): Promise<LoadSumm
 
   const previous = await deps.warehouse.getRun(event.runId);
   if (previous?.status === 'loaded' && previous.raw_generation === event.generation) {
-    deps.logger.log('INFO', `run ${event.runId} already loaded; nothing to do`, { runId: event.runId });
-    return {
-      ...base,
-      status: 'already_loaded',
-      recordsIn: previous.records_in ?? 0,
-      rejected: previous.records_rejected ?? 0,
-      duplicates: previous.records_duplicate ?? 0,
-      durationMs: elapsed(),
-    };
+    // BigQuery records the checks in a job after the merge committed the run. When that job failed,
+    // this redelivery is the only chance to record them: skipping would leave the run unchecked.
+    const missing = missingQualityChecks(await deps.warehouse.getQualityChecks(event.runId));
+    if (missing.length === 0) {
+      deps.logger.log('INFO', `run ${event.runId} already loaded; nothing to do`, { runId: event.runId });
+      return {
+        ...base,
+        status: 'already_loaded',
+        recordsIn: previous.records_in ?? 0,
+        rejected: previous.records_rejected ?? 0,
+        duplicates: previous.records_duplicate ?? 0,
+        durationMs: elapsed(),
+      };
+    }
+    deps.logger.log(
+      'WARNING',
+      `run ${event.runId} loaded without ${missing.length} of its quality checks; applying it again to record them`,
+      { runId: event.runId, missingChecks: missing },
+    );
   }
 
   try {
@@ -140,8 +154,9 @@ export async function runLoad(event: RunEvent, deps: LoadDeps): Promise<LoadSumm
       assetVersionsInserted: outcome.assetVersionsInserted,
       durationMs: elapsed(),
     };
-    // Logged and reported by the delivery that loaded the run, so a redelivery repeats no alert.
-    if (summary.status === 'loaded') {
+    // Logged and reported by the delivery that recorded the checks, so a redelivery repeats no
+    // alert, and a run whose checks a later delivery recorded still raises its alerts once.
+    if (outcome.qualityChecksRecorded) {
       summary.qualityFailures = outcome.qualityChecks.filter(isFailure).map((c) => ({
         checkName: c.check_name,
         severity: c.severity === 'error' ? 'error' : 'warning',
@@ -153,7 +168,7 @@ export async function runLoad(event: RunEvent, deps: LoadDeps): Promise<LoadSumm
       `loaded ${event.runId}: ${summary.factRowsInserted} rows, ${summary.rejected} rejected`,
       { ...summary },
     );
-    if (summary.status === 'loaded') logQualityFailures(deps.logger, outcome.qualityChecks);
+    if (outcome.qualityChecksRecorded) logQualityFailures(deps.logger, outcome.qualityChecks);
     return summary;
   } catch (error) {
     if (error instanceof PipelineError && !error.retryable) {

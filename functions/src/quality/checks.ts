@@ -99,3 +99,15 @@ export interface QualityCheckInput {
 
 /** A failed check: an error, or a warning. */
 export const isFailure = (row: Pick<QualityCheckRow, 'status'>): boolean => row.status === 'fail';
+
+/**
+ * The checks of the catalogue that have no row among `recorded` (one run's rows). Every check is
+ * recorded by one statement, so a run has all of them or none; a check added to the catalogue
+ * after a run was loaded also counts as missing, and recording the run's checks again adds it.
+ */
+export function missingQualityChecks(
+  recorded: readonly Pick<QualityCheckRow, 'check_name'>[],
+): QualityCheckName[] {
+  const present = new Set(recorded.map((r) => r.check_name));
+  return QUALITY_CHECKS.map((c) => c.name).filter((name) => !present.has(name));
+}

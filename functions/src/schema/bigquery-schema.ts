@@ -181,6 +181,9 @@ export const SQL_PARAMETERS = {
   'load/get_run.sql': {
     run_id: 'STRING',
   },
+  'quality/get_quality_checks.sql': {
+    run_id: 'STRING',
+  },
   'quality/record_quality_checks.sql': {
     run_id: 'STRING',
     snapshot_date: 'DATE',

@@ -307,8 +307,15 @@ export class DuckDbWarehouse implements Warehouse, HistoryWarehouse {
       const run = (plainRows(written)[0] as RunRow | undefined) ?? (await this.readRun(batch.runId));
       // Nothing returned: a redelivery, whose first delivery recorded the checks.
       let qualityChecks = (plainRows(checked) as QualityCheckRow[]).sort(byCheckName);
-      if (qualityChecks.length === 0) qualityChecks = await this.readQualityChecks(batch.runId);
-      return { factRowsInserted: factRows, assetVersionsInserted: versionsNew, run: run!, qualityChecks };
+      const qualityChecksRecorded = qualityChecks.length > 0;
+      if (!qualityChecksRecorded) qualityChecks = await this.readQualityChecks(batch.runId);
+      return {
+        factRowsInserted: factRows,
+        assetVersionsInserted: versionsNew,
+        run: run!,
+        qualityChecks,
+        qualityChecksRecorded,
+      };
     } catch (error) {
       await c.run('ROLLBACK').catch(() => undefined);
       this.latest.invalidate();
@@ -462,6 +469,10 @@ export class DuckDbWarehouse implements Warehouse, HistoryWarehouse {
 
   getRun(runId: string): Promise<RunRow | undefined> {
     return this.serialised(() => this.readRun(runId));
+  }
+
+  getQualityChecks(runId: string): Promise<QualityCheckRow[]> {
+    return this.serialised(() => this.readQualityChecks(runId));
   }
 
   private async readQualityChecks(runId: string): Promise<QualityCheckRow[]> {

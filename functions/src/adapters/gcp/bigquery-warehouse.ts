@@ -381,8 +381,14 @@ export class BigQueryWarehouse implements Warehouse, HistoryWarehouse {
         retryable: true,
       });
     }
-    const qualityChecks = await this.recordQualityChecks(batch, budget);
-    return { factRowsInserted, assetVersionsInserted, run, qualityChecks };
+    const quality = await this.recordQualityChecks(batch, budget);
+    return {
+      factRowsInserted,
+      assetVersionsInserted,
+      run,
+      qualityChecks: quality.rows,
+      qualityChecksRecorded: quality.recorded,
+    };
   }
 
   /**
@@ -390,9 +396,15 @@ export class BigQueryWarehouse implements Warehouse, HistoryWarehouse {
    * merge committed, and reads back the run's checks. A separate job, not a statement of the merge
    * script: that script's last statement is the result the merge's caller reads. Its id is
    * deterministic like the merge's, so a duplicate delivery adopts the job instead of checking
-   * twice (and the merge on run_id and check_name would keep the first rows anyway).
+   * twice (and the merge on run_id and check_name would keep the first rows anyway). Being a second
+   * job, it can fail after the merge committed: the run is then loaded without its checks, and the
+   * redelivery (which getQualityChecks lets run-load tell apart) adopts the merge and runs this job
+   * under the next id of its chain. `recorded`: this call ran the job that recorded them.
    */
-  private async recordQualityChecks(batch: StarBatch, budget: Budget): Promise<QualityCheckRow[]> {
+  private async recordQualityChecks(
+    batch: StarBatch,
+    budget: Budget,
+  ): Promise<{ rows: QualityCheckRow[]; recorded: boolean }> {
     const file = 'quality/record_quality_checks.sql';
     const sql = renderSql(readSql(file), { dataset: this.datasetPath() });
     const params = qualityCheckParameters(batch);
@@ -402,11 +414,22 @@ export class BigQueryWarehouse implements Warehouse, HistoryWarehouse {
       (jobId) => this.insertQueryJob(jobId, sql, parameters, 'quality'),
       budget,
     );
-    return (await this.queryResults(job.jobId, budget)).map((row) => {
-      const check: Record<string, unknown> = {};
-      for (const column of opsQualityCheck.columns) check[column.name] = row[column.name] ?? null;
-      return check as QualityCheckRow;
-    });
+    const rows = (await this.queryResults(job.jobId, budget)).map(qualityCheckRow);
+    return { rows, recorded: job.ours };
+  }
+
+  /** Runs `sql/quality/get_quality_checks.sql` (a read: random job id). */
+  async getQualityChecks(runId: string): Promise<QualityCheckRow[]> {
+    const budget = this.budget();
+    const file = 'quality/get_quality_checks.sql';
+    const sql = renderSql(readSql(file), { dataset: this.datasetPath() });
+    const parameters = queryParameters(SQL_PARAMETERS[file], { run_id: runId });
+    const job = await this.runJob(
+      `get_quality_${runId}_${randomUUID()}`,
+      (jobId) => this.insertQueryJob(jobId, sql, parameters, 'get_quality_checks'),
+      budget,
+    );
+    return (await this.queryResults(job.jobId, budget)).map(qualityCheckRow);
   }
 
   /**
@@ -819,6 +842,13 @@ export class BigQueryWarehouse implements Warehouse, HistoryWarehouse {
       }
     }
   }
+}
+
+/** A row of ops_quality_check as a query returns it (its columns, absent ones as null). */
+function qualityCheckRow(row: Record<string, unknown>): QualityCheckRow {
+  const check: Record<string, unknown> = {};
+  for (const column of opsQualityCheck.columns) check[column.name] = row[column.name] ?? null;
+  return check as QualityCheckRow;
 }
 
 /** Classification shared by HTTP errors and failed jobs: the reason, then the message. */
