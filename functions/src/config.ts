@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import './core/zod-messages.js';
 import { PipelineError } from './core/errors.js';
 import { assertCadence } from './core/run-identity.js';
 
@@ -32,37 +33,39 @@ export type Plan = keyof typeof PLANS;
 /** A CoinGecko `vs_currency` code as the run id and lake keys carry it. */
 const CURRENCY_CODE = /^[a-z0-9]{2,10}$/;
 
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const int = (min: number, max: number) => z.coerce.number().check(z.int(), z.minimum(min), z.maximum(max));
 
 const EnvSchema = z.object({
-  PIPELINE_ENGINE: z.enum(['gcp', 'local']).default('gcp'),
-  COINGECKO_PLAN: z.enum(['keyless', 'demo', 'pro']).default('keyless'),
-  COINGECKO_API_KEY: z.string().optional(),
-  COINGECKO_BASE_URL: z.url().optional(),
-  COINGECKO_CALLS_PER_MINUTE: int(1, 100_000).optional(),
-  VS_CURRENCY: z.string().regex(CURRENCY_CODE, 'lower-case currency code such as usd').default('usd'),
+  PIPELINE_ENGINE: z._default(z.enum(['gcp', 'local']), 'gcp'),
+  COINGECKO_PLAN: z._default(z.enum(['keyless', 'demo', 'pro']), 'keyless'),
+  COINGECKO_API_KEY: z.optional(z.string()),
+  COINGECKO_BASE_URL: z.optional(z.url()),
+  COINGECKO_CALLS_PER_MINUTE: z.optional(int(1, 100_000)),
+  VS_CURRENCY: z._default(
+    z.string().check(z.regex(CURRENCY_CODE, 'lower-case currency code such as usd')),
+    'usd',
+  ),
   /** Comma-separated list, e.g. `usd,eur`: one run per currency and slot (VS_CURRENCY: a list of one). */
-  VS_CURRENCIES: z.string().optional(),
-  COIN_LIMIT: int(1, 20_000).default(250),
-  PER_PAGE: int(1, 250).default(250),
-  CADENCE_MINUTES: int(1, 1440).default(15),
-  RETRY_BUDGET_SECONDS: int(1, 3600).default(120),
-  REQUEST_TIMEOUT_SECONDS: int(1, 300).default(30),
-  GCP_PROJECT: z.string().optional(),
-  RAW_BUCKET: z.string().optional(),
-  EVENTS_TOPIC: z.string().optional(),
-  BQ_DATASET: z.string().optional(),
-  BQ_LOCATION: z.string().optional(),
+  VS_CURRENCIES: z.optional(z.string()),
+  COIN_LIMIT: z._default(int(1, 20_000), 250),
+  PER_PAGE: z._default(int(1, 250), 250),
+  CADENCE_MINUTES: z._default(int(1, 1440), 15),
+  RETRY_BUDGET_SECONDS: z._default(int(1, 3600), 120),
+  REQUEST_TIMEOUT_SECONDS: z._default(int(1, 300), 30),
+  GCP_PROJECT: z.optional(z.string()),
+  RAW_BUCKET: z.optional(z.string()),
+  EVENTS_TOPIC: z.optional(z.string()),
+  BQ_DATASET: z.optional(z.string()),
+  BQ_LOCATION: z.optional(z.string()),
   /** A Cloud Storage emulator's root URL (e.g. http://localhost:4443): the clients send it no token. */
-  STORAGE_EMULATOR_HOST: z.url().optional(),
+  STORAGE_EMULATOR_HOST: z.optional(z.url()),
   /** Pub/Sub's REST root, e.g. a locational endpoint (https://europe-west1-pubsub.googleapis.com). */
-  PUBSUB_API_ENDPOINT: z.url().optional(),
+  PUBSUB_API_ENDPOINT: z.optional(z.url()),
   /** `host:port` of a Pub/Sub emulator (its REST API, plain HTTP, no credentials), as gcloud sets it. */
-  PUBSUB_EMULATOR_HOST: z
-    .string()
-    .regex(/^[\w.-]+:\d+$|^\[[\da-fA-F:]+\]:\d+$/, 'host:port, e.g. localhost:8085')
-    .optional(),
-  PIPELINE_DATA_DIR: z.string().default('.data'),
+  PUBSUB_EMULATOR_HOST: z.optional(
+    z.string().check(z.regex(/^[\w.-]+:\d+$|^\[[\da-fA-F:]+\]:\d+$/, 'host:port, e.g. localhost:8085')),
+  ),
+  PIPELINE_DATA_DIR: z._default(z.string(), '.data'),
 });
 
 /**

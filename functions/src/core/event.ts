@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import './zod-messages.js';
 import { HistoryChunkEventSchema, type HistoryChunkEvent } from '../history/history-event.js';
 
 /**
@@ -13,16 +14,16 @@ const isoTime = z.iso.datetime({ offset: true });
 export const RunEventSchema = z.object({
   schemaVersion: z.literal(EVENT_SCHEMA_VERSION),
   kind: z.enum(['raw_snapshot', 'run_failed']),
-  runId: z.string().regex(/^coingecko_[a-z0-9]+_\d{8}T\d{6}Z$/, 'not a run id'),
+  runId: z.string().check(z.regex(/^coingecko_[a-z0-9]+_\d{8}T\d{6}Z$/, 'not a run id')),
   source: z.literal('coingecko'),
-  vsCurrency: z.string().regex(/^[a-z0-9]+$/),
+  vsCurrency: z.string().check(z.regex(/^[a-z0-9]+$/)),
   slot: isoTime,
-  bucket: z.string().min(1),
-  object: z.string().min(1),
+  bucket: z.string().check(z.minLength(1)),
+  object: z.string().check(z.minLength(1)),
   /** GCS generations are int64 microsecond stamps; kept as a decimal string to stay exact in JSON. */
-  generation: z.string().regex(/^\d+$/, 'generation must be a decimal string'),
-  recordCount: z.number().int().nonnegative(),
-  error: z.object({ code: z.string(), message: z.string(), retryable: z.boolean() }).optional(),
+  generation: z.string().check(z.regex(/^\d+$/, 'generation must be a decimal string')),
+  recordCount: z.int().check(z.nonnegative()),
+  error: z.optional(z.object({ code: z.string(), message: z.string(), retryable: z.boolean() })),
 });
 
 export type RunEvent = z.infer<typeof RunEventSchema>;

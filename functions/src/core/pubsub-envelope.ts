@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import './zod-messages.js';
 import { PipelineEventSchema, type PipelineEvent } from './event.js';
 import { PipelineError } from './errors.js';
 
@@ -9,10 +10,10 @@ import { PipelineError } from './errors.js';
  * `deliveryAttempt`). Anything else is a poison message: terminal, never retried.
  */
 export const PubSubMessageSchema = z.object({
-  data: z.string().min(1, 'message has no data'),
-  attributes: z.record(z.string(), z.string()).nullish(),
-  messageId: z.string().optional(),
-  publishTime: z.string().optional(),
+  data: z.string().check(z.minLength(1, 'message has no data')),
+  attributes: z.nullish(z.record(z.string(), z.string())),
+  messageId: z.optional(z.string()),
+  publishTime: z.optional(z.string()),
 });
 
 export const MessagePublishedDataSchema = z.object({ message: PubSubMessageSchema });

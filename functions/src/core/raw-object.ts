@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import './zod-messages.js';
 import type { MarketPage } from './ports.js';
 
 /**
@@ -9,14 +10,14 @@ import type { MarketPage } from './ports.js';
 export const RAW_OBJECT_SCHEMA_VERSION = 1;
 
 const PageInfoSchema = z.object({
-  page: z.number().int(),
+  page: z.int(),
   url: z.string(),
-  status: z.number().int(),
+  status: z.int(),
   fetchedAt: z.string(),
   durationMs: z.number(),
-  attempts: z.number().int(),
-  records: z.number().int(),
-  bytes: z.number().int(),
+  attempts: z.int(),
+  records: z.int(),
+  bytes: z.int(),
 });
 
 export const RawManifestSchema = z.object({
@@ -27,9 +28,9 @@ export const RawManifestSchema = z.object({
   vsCurrency: z.string(),
   slot: z.string(),
   market: z.string(),
-  request: z.object({ coinLimit: z.number().int(), perPage: z.number().int() }),
+  request: z.object({ coinLimit: z.int(), perPage: z.int() }),
   pages: z.array(PageInfoSchema),
-  recordCount: z.number().int(),
+  recordCount: z.int(),
   extractedAt: z.string(),
 });
 export type RawManifest = z.infer<typeof RawManifestSchema>;

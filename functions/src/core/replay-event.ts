@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import './zod-messages.js';
 import { EVENT_SCHEMA_VERSION, type RunEvent } from './event.js';
 import { ENDPOINT, SOURCE } from './run-identity.js';
 import type { RawObjectRef } from './ports.js';

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../core/zod-messages.js';
 import { COIN_ID_PATTERN, historyChunkId, type HistoryChunk } from './chunk-plan.js';
 
 /**
@@ -16,13 +17,13 @@ export const BackfillRequestSchema = z
   .object({
     schemaVersion: z.literal(BACKFILL_REQUEST_SCHEMA_VERSION),
     kind: z.literal('backfill_chunk'),
-    coinId: z.string().regex(COIN_ID_PATTERN, 'not a CoinGecko coin id'),
-    vsCurrency: z.string().regex(/^[a-z0-9]{2,10}$/, 'not a currency code'),
+    coinId: z.string().check(z.regex(COIN_ID_PATTERN, 'not a CoinGecko coin id')),
+    vsCurrency: z.string().check(z.regex(/^[a-z0-9]{2,10}$/, 'not a currency code')),
     granularity: z.enum(['daily', 'hourly']),
     from: isoTime,
     to: isoTime,
   })
-  .refine((r) => Date.parse(r.from) < Date.parse(r.to), 'from must come before to');
+  .check(z.refine((r) => Date.parse(r.from) < Date.parse(r.to), 'from must come before to'));
 export type BackfillRequest = z.infer<typeof BackfillRequestSchema>;
 
 /** The message for a planned chunk (what `crypto-pipeline backfill --print-requests` prints). */

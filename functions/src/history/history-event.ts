@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../core/zod-messages.js';
 
 /**
  * The Pub/Sub pointer to a backfill chunk in the lake (ARCHITECTURE.md §3: a pointer, never the
@@ -15,18 +16,18 @@ export const HistoryChunkEventSchema = z.object({
   kind: z.literal('history_chunk'),
   chunkId: z
     .string()
-    .regex(/^[a-z0-9._-]+_[a-z0-9]+_(daily|hourly)_\d{8}T\d{6}Z_\d{8}T\d{6}Z$/, 'not a chunk id'),
+    .check(z.regex(/^[a-z0-9._-]+_[a-z0-9]+_(daily|hourly)_\d{8}T\d{6}Z_\d{8}T\d{6}Z$/, 'not a chunk id')),
   source: z.literal('coingecko'),
-  coinId: z.string().min(1),
-  vsCurrency: z.string().regex(/^[a-z0-9]+$/),
+  coinId: z.string().check(z.minLength(1)),
+  vsCurrency: z.string().check(z.regex(/^[a-z0-9]+$/)),
   granularity: z.enum(['daily', 'hourly']),
   from: isoTime,
   to: isoTime,
-  bucket: z.string().min(1),
-  object: z.string().min(1),
-  generation: z.string().regex(/^\d+$/, 'generation must be a decimal string'),
-  pointCount: z.number().int().nonnegative(),
-  error: z.object({ code: z.string(), message: z.string(), retryable: z.boolean() }).optional(),
+  bucket: z.string().check(z.minLength(1)),
+  object: z.string().check(z.minLength(1)),
+  generation: z.string().check(z.regex(/^\d+$/, 'generation must be a decimal string')),
+  pointCount: z.int().check(z.nonnegative()),
+  error: z.optional(z.object({ code: z.string(), message: z.string(), retryable: z.boolean() })),
 });
 
 export type HistoryChunkEvent = z.infer<typeof HistoryChunkEventSchema>;

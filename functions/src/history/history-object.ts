@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../core/zod-messages.js';
 
 /**
  * The lake object of a backfill chunk: a small manifest (the request, when and how it was fetched)
@@ -18,11 +19,11 @@ export const HistoryManifestSchema = z.object({
   to: z.string(),
   market: z.string(),
   url: z.string(),
-  status: z.number().int(),
+  status: z.int(),
   fetchedAt: z.string(),
   durationMs: z.number(),
-  attempts: z.number().int(),
-  bytes: z.number().int(),
+  attempts: z.int(),
+  bytes: z.int(),
 });
 export type HistoryManifest = z.infer<typeof HistoryManifestSchema>;
 

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../core/zod-messages.js';
 import type { HistoryChunkEvent } from '../core/event.js';
 import type { RawObjectRef } from '../core/ports.js';
 import { compactToIso, inDateRange, type DateRange } from '../core/replay-event.js';

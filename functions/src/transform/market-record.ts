@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../core/zod-messages.js';
 import { MARKET_NUMBER_FIELDS, type MarketNumberField } from '../schema/tables.js';
 
 /**
@@ -10,23 +11,33 @@ import { MARKET_NUMBER_FIELDS, type MarketNumberField } from '../schema/tables.j
 const requiredText = (field: string) =>
   z
     .string({ error: (i) => `${field} must be a string, got ${describe(i.input)}` })
-    .refine((s) => s.trim() !== '', {
-      message: `${field} is empty`,
-    });
+    .check(z.refine((s) => s.trim() !== '', { message: `${field} is empty` }));
+
+/** `schema`, or null for null and a missing field (both load as NULL). */
+const orNull = <T extends z.ZodMiniType>(schema: T) =>
+  z.pipe(
+    z.nullish(schema),
+    z.transform((v: z.output<T> | null | undefined) => v ?? null),
+  );
 
 const nullableNumber = (field: string) =>
-  z
-    .number({ error: (i) => `${field} must be a number or null, got ${describe(i.input)}` })
-    .refine(Number.isFinite, { message: `${field} is not a finite number` })
-    .nullish()
-    .transform((v) => v ?? null);
+  orNull(
+    z
+      .number({ error: (i) => `${field} must be a number or null, got ${describe(i.input)}` })
+      .check(z.refine(Number.isFinite, { message: `${field} is not a finite number` })),
+  );
 
 const nullableTimestamp = (field: string) =>
-  z
-    .string({ error: (i) => `${field} must be an ISO timestamp or null, got ${describe(i.input)}` })
-    .refine((s) => !Number.isNaN(Date.parse(s)), { message: `${field} is not a valid timestamp` })
-    .nullish()
-    .transform((v) => (v == null ? null : new Date(v)));
+  z.pipe(
+    z.nullish(
+      z
+        .string({ error: (i) => `${field} must be an ISO timestamp or null, got ${describe(i.input)}` })
+        .check(
+          z.refine((s) => !Number.isNaN(Date.parse(s)), { message: `${field} is not a valid timestamp` }),
+        ),
+    ),
+    z.transform((v: string | null | undefined) => (v == null ? null : new Date(v))),
+  );
 
 const numberFields = Object.fromEntries(MARKET_NUMBER_FIELDS.map((f) => [f, nullableNumber(f)])) as {
   [K in MarketNumberField]: ReturnType<typeof nullableNumber>;
@@ -36,33 +47,26 @@ export const MarketRecordSchema = z.object({
   id: requiredText('id'),
   symbol: requiredText('symbol'),
   name: requiredText('name'),
-  image: z
-    .string({ error: (i) => `image must be a string or null, got ${describe(i.input)}` })
-    .nullish()
-    .transform((v) => v ?? null),
-  market_cap_rank: z
-    .number({ error: (i) => `market_cap_rank must be a number or null, got ${describe(i.input)}` })
-    .int({ message: 'market_cap_rank is not an integer' })
-    .nullish()
-    .transform((v) => v ?? null),
+  image: orNull(z.string({ error: (i) => `image must be a string or null, got ${describe(i.input)}` })),
+  market_cap_rank: orNull(
+    z
+      .number({ error: (i) => `market_cap_rank must be a number or null, got ${describe(i.input)}` })
+      .check(z.int({ message: 'market_cap_rank is not an integer' })),
+  ),
   ...numberFields,
   last_updated: nullableTimestamp('last_updated'),
   ath_date: nullableTimestamp('ath_date'),
   atl_date: nullableTimestamp('atl_date'),
-  roi: z
-    .object(
+  roi: orNull(
+    z.object(
       {
         times: nullableNumber('roi.times'),
-        currency: z
-          .string()
-          .nullish()
-          .transform((v) => v ?? null),
+        currency: orNull(z.string()),
         percentage: nullableNumber('roi.percentage'),
       },
       { error: (i) => `roi must be an object or null, got ${describe(i.input)}` },
-    )
-    .nullish()
-    .transform((v) => v ?? null),
+    ),
+  ),
 });
 
 export type MarketRecord = z.output<typeof MarketRecordSchema>;
