@@ -84,7 +84,13 @@ export async function bundleFunctions(options: BundleOptions): Promise<FunctionB
     format: 'esm',
     target: 'node22',
     external: EXTERNAL,
-    alias: { 'whatwg-url': join(REPO_ROOT, 'infra/bundle-shims/whatwg-url.ts') },
+    alias: {
+      'whatwg-url': join(REPO_ROOT, 'infra/bundle-shims/whatwg-url.ts'),
+      // got's modules for options the CoinGecko client never sets (got-unused.ts says which).
+      'cacheable-request': join(REPO_ROOT, 'infra/bundle-shims/got/cacheable-request.ts'),
+      'cacheable-lookup': join(REPO_ROOT, 'infra/bundle-shims/got/cacheable-lookup.ts'),
+      'http2-wrapper': join(REPO_ROOT, 'infra/bundle-shims/got/http2-wrapper.ts'),
+    },
     // Bundled CommonJS dependencies call require() for Node built-ins; an ES module has none.
     banner: {
       js: [

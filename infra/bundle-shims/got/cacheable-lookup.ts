@@ -1,0 +1,1 @@
+export { CacheableLookup as default } from '../got-unused.js';

@@ -1,0 +1,1 @@
+export { CacheableRequest as default, CacheError } from '../got-unused.js';

@@ -1,0 +1,1 @@
+export { http2Wrapper as default } from '../got-unused.js';
