@@ -4,7 +4,6 @@ import {
   classifyJobFailure,
   BigQueryWarehouse,
 } from '../../functions/src/adapters/gcp/bigquery-warehouse.js';
-import { PipelineError } from '../../functions/src/core/errors.js';
 import type { Clock } from '../../functions/src/core/ports.js';
 import type { StarBatch } from '../../functions/src/core/warehouse.js';
 import { LoadError } from '../../functions/src/load/errors.js';
@@ -24,6 +23,7 @@ import {
 } from '../../functions/src/schema/tables.js';
 import { FakeGcpServer, googleError, parseMultipart } from '../support/fake-gcp-server.js';
 import { FakeBigQuery, jobIdOf, jobResourceOf, type FakeJob, type QueryResult } from './fake-bigquery.js';
+import { rejection } from '../support/rejection.js';
 
 /**
  * Contract tests of the BigQuery warehouse at the HTTP level (ARCHITECTURE.md §4, §6): the real
@@ -232,16 +232,6 @@ function defaultResults(job: FakeJob): QueryResult {
   if (job.id.startsWith('get_run_')) return { fields: RUN_FIELDS, rows: [LOADED_RUN_ROW] };
   if (job.id.startsWith('quality_')) return { fields: apiFields(opsQualityCheck), rows: [QUALITY_ROW] };
   return { fields: [], rows: [] };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<PipelineError> {
-  try {
-    await promise;
-  } catch (e) {
-    if (e instanceof PipelineError) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
 }
 
 const BASE = '/bigquery/v2/projects/test';

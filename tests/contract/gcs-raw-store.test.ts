@@ -1,9 +1,9 @@
 import { CRC32C, Storage } from '@google-cloud/storage';
 import { GcsRawStore } from '../../functions/src/adapters/gcp/gcs-raw-store.js';
-import { PipelineError } from '../../functions/src/core/errors.js';
 import { ExtractError } from '../../functions/src/extract/errors.js';
 import { LoadError } from '../../functions/src/load/errors.js';
 import { FakeGcpServer, googleError, parseMultipart, type FakeResponse } from '../support/fake-gcp-server.js';
+import { rejection } from '../support/rejection.js';
 
 /**
  * Contract tests of the GCS lake adapter at the HTTP level: the real @google-cloud/storage client
@@ -50,16 +50,6 @@ function objectResource(body: Buffer, generation: string): FakeResponse {
       contentType: 'application/json',
     },
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<PipelineError> {
-  try {
-    await promise;
-  } catch (e) {
-    if (e instanceof PipelineError) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('GcsRawStore.createOnly', () => {

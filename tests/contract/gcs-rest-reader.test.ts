@@ -4,11 +4,16 @@ import { GcsRestReader } from '../../functions/src/adapters/gcp/gcs-rest-reader.
 import { restClient } from '../../functions/src/adapters/gcp/google-rest.js';
 import { Budget } from '../../functions/src/adapters/gcp/retry-budget.js';
 import { parseConfig } from '../../functions/src/config.js';
-import { PipelineError } from '../../functions/src/core/errors.js';
 import type { Clock } from '../../functions/src/core/ports.js';
 import { gcpLoadDeps } from '../../functions/src/entry/load-function.js';
 import { LoadError } from '../../functions/src/load/errors.js';
-import { FakeGcpServer, googleError, type FakeResponse } from '../support/fake-gcp-server.js';
+import {
+  FakeGcpServer,
+  googleError,
+  installMetadataServer,
+  type FakeResponse,
+} from '../support/fake-gcp-server.js';
+import { rejection } from '../support/rejection.js';
 
 /**
  * The load function's lake read (ARCHITECTURE.md §4) at the HTTP level: the REST reader against a
@@ -54,16 +59,6 @@ const reader = (timeoutMs = 5_000) =>
     `${server.url}/storage/v1`,
     () => new Budget(clock, policy, () => 0.5),
   );
-
-async function rejection(promise: Promise<unknown>): Promise<PipelineError> {
-  try {
-    await promise;
-  } catch (e) {
-    if (e instanceof PipelineError) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('GcsRestReader.read', () => {
   it('downloads the exact generation with alt=media and the bearer token', async () => {
@@ -186,16 +181,7 @@ describe('GcsRestReader.read', () => {
 
 describe('the load function wiring (entry/load-function.ts)', () => {
   it("reads the lake with the BigQuery client's token, from the metadata server as on Cloud Run", async () => {
-    const flavor = { 'metadata-flavor': 'Google' };
-    server.on('GET', '/computeMetadata/v1/instance/service-accounts/default/token', {
-      headers: flavor,
-      body: { access_token: 'function-token', expires_in: 3600, token_type: 'Bearer' },
-    });
-    server.on('GET', '/computeMetadata/v1/universe/universe-domain', {
-      headers: flavor,
-      body: 'googleapis.com',
-    });
-    server.on('GET', /^\/computeMetadata\/v1\/?/, { headers: flavor, body: '' });
+    installMetadataServer(server, 'function-token', 'test');
     server.once('GET', OBJECT_PATH, media(BODY));
     const config = parseConfig({
       GCP_PROJECT: 'test',

@@ -6,10 +6,10 @@ import {
   PubSubEventPublisher,
 } from '../../functions/src/adapters/gcp/pubsub-publisher.js';
 import { PubSubRestPublisher } from '../../functions/src/adapters/gcp/pubsub-rest-publisher.js';
-import { PipelineError } from '../../functions/src/core/errors.js';
 import { EVENT_SCHEMA_VERSION, RunEventSchema, type RunEvent } from '../../functions/src/core/event.js';
 import { ExtractError } from '../../functions/src/extract/errors.js';
 import { FakeGcpServer, type FakeResponse } from '../support/fake-gcp-server.js';
+import { rejection } from '../support/rejection.js';
 
 /**
  * The extract function's Pub/Sub publisher (ARCHITECTURE.md §6) at the HTTP level: the real REST
@@ -37,16 +37,6 @@ const ATTRIBUTES = {
   runId: 'coingecko_usd_20261121T050000Z',
   slot: '2026-11-21T05:00:00.000Z',
 };
-
-async function rejection(promise: Promise<unknown>): Promise<PipelineError> {
-  try {
-    await promise;
-  } catch (e) {
-    if (e instanceof PipelineError) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
-}
 
 const PUBLISH = '/v1/projects/test/topics/runs:publish';
 

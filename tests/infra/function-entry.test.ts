@@ -12,7 +12,13 @@ import { runIdentity } from '../../functions/src/core/run-identity.js';
 import { opsRun } from '../../functions/src/schema/tables.js';
 import { FakeBigQuery, jobResourceOf } from '../contract/fake-bigquery.js';
 import { json, sequence, startScriptedServer, type ScriptedServer } from '../support/coingecko-stub.js';
-import { FakeGcpServer, googleError, parseMultipart, type FakeResponse } from '../support/fake-gcp-server.js';
+import {
+  FakeGcpServer,
+  googleError,
+  installMetadataServer,
+  parseMultipart,
+  type FakeResponse,
+} from '../support/fake-gcp-server.js';
 import { serveFunction, type ServedFunction } from './support/serve-function.js';
 
 /**
@@ -89,21 +95,6 @@ function installBucket(server: FakeGcpServer): Map<string, { bytes: Buffer; gene
   return objects;
 }
 
-/** The GCE metadata server, as far as google-auth-library asks it (Cloud Run credentials). */
-function installMetadataServer(server: FakeGcpServer): void {
-  const flavor = { 'metadata-flavor': 'Google' };
-  server.on('GET', '/computeMetadata/v1/instance/service-accounts/default/token', {
-    headers: flavor,
-    body: { access_token: 'local-test-token', expires_in: 3600, token_type: 'Bearer' },
-  });
-  server.on('GET', '/computeMetadata/v1/universe/universe-domain', {
-    headers: flavor,
-    body: 'googleapis.com',
-  });
-  server.on('GET', '/computeMetadata/v1/project/project-id', { headers: flavor, body: PROJECT });
-  server.on('GET', /^\/computeMetadata\/v1\/?/, { headers: flavor, body: '' });
-}
-
 /** The dataset Pulumi would have created, for the load function's schema check. */
 function installDataset(server: FakeGcpServer): void {
   const base = `/bigquery/v2/projects/${PROJECT}/datasets/${DATASET}`;
@@ -152,7 +143,7 @@ beforeAll(async () => {
   bundle = await bundleFunctions({ outDir: join(bundleRoot, 'out') });
   gcp = await FakeGcpServer.start();
   objects = installBucket(gcp);
-  installMetadataServer(gcp);
+  installMetadataServer(gcp, 'local-test-token', PROJECT);
   installDataset(gcp);
   bigquery = new FakeBigQuery(gcp, PROJECT, 'EU');
   bigquery.install();

@@ -153,6 +153,24 @@ export function googleError(status: number, reason: string, message: string): Fa
   };
 }
 
+/**
+ * The GCE metadata server, as far as google-auth-library asks it (Cloud Run credentials): point
+ * the code under test at it with GCE_METADATA_HOST, and it hands out `token` for `project`.
+ */
+export function installMetadataServer(server: FakeGcpServer, token: string, project: string): void {
+  const flavor = { 'metadata-flavor': 'Google' };
+  server.on('GET', '/computeMetadata/v1/instance/service-accounts/default/token', {
+    headers: flavor,
+    body: { access_token: token, expires_in: 3600, token_type: 'Bearer' },
+  });
+  server.on('GET', '/computeMetadata/v1/universe/universe-domain', {
+    headers: flavor,
+    body: 'googleapis.com',
+  });
+  server.on('GET', '/computeMetadata/v1/project/project-id', { headers: flavor, body: project });
+  server.on('GET', /^\/computeMetadata\/v1\/?/, { headers: flavor, body: '' });
+}
+
 export interface MultipartPart {
   headers: Record<string, string>;
   body: Buffer;
