@@ -35,6 +35,7 @@ import { insertAssetVersionsSql, removeRedundantVersionsSql } from './asset-hist
 import { recordQualityChecksSql } from './duckdb-quality.js';
 import { appendRows, insertValues, isDuplicateKeyError, ts } from './duckdb-rows.js';
 import { DUCKDB_VIEWS } from './duckdb-views.js';
+import { KnownRuns } from './known-runs.js';
 import { LatestVersions } from './latest-versions.js';
 import { assertWarehouseExists } from './warehouse-file.js';
 
@@ -102,6 +103,8 @@ export class DuckDbWarehouse implements Warehouse, HistoryWarehouse {
   private datesLoaded = false;
   /** The latest asset versions and slot, for loads in slot order (latest-versions.ts). */
   private readonly latest = new LatestVersions();
+  /** The run ids ops_run may hold: a run never recorded is looked up without a statement. */
+  private readonly runs = new KnownRuns();
   /** Statements run every load, prepared once (runPrepared). */
   private readonly prepared = new Map<string, DuckDBPreparedStatement>();
   /**
@@ -124,6 +127,7 @@ export class DuckDbWarehouse implements Warehouse, HistoryWarehouse {
     // What the write path keeps in memory is read with the schema, once, not by the first load.
     await warehouse.loadKnownDates();
     await warehouse.latest.ensure(warehouse.connection);
+    await warehouse.runs.ensure(warehouse.connection);
     return warehouse;
   }
 
@@ -243,8 +247,10 @@ export class DuckDbWarehouse implements Warehouse, HistoryWarehouse {
     await c.run('BEGIN TRANSACTION');
     try {
       if (newDates.length > 0) {
+        // Prepared: a run has one date, so the statement is the same every load (a backfill's
+        // calendar, of any length, stays unprepared below).
         const insert = insertValues(dimDate, newDates, onConflict);
-        await c.run(insert.sql, insert.params);
+        await this.runPrepared(insert.sql, insert.params);
       }
       let versionsNew: number;
       if (inOrder) {
@@ -271,6 +277,7 @@ export class DuckDbWarehouse implements Warehouse, HistoryWarehouse {
       }
       // RETURNING gives the run record as written, saving a select; a run already loaded is left
       // as it is (the WHERE), returns nothing, and is read after the commit.
+      this.runs.writing(batch.runId);
       const written = await this.runPrepared(tolerant ? RUN_RECORD_TOLERANT : RUN_RECORD_FIRST, {
         run_id: batch.runId,
         source: batch.source,
@@ -329,10 +336,14 @@ export class DuckDbWarehouse implements Warehouse, HistoryWarehouse {
   }
 
   /**
-   * Runs a statement prepared once per connection: the run record's insert and lookup come every
-   * load, and DuckDB then skips parsing and planning them.
+   * Runs a statement prepared once per connection: the run record's insert and lookup, the date's
+   * insert and the quality checks come every load, and DuckDB then skips parsing them (and, for
+   * an insert of values, planning them).
    */
-  private async runPrepared(sql: string, params: Record<string, DuckDBValue>): Promise<DuckDBResultReader> {
+  private async runPrepared(
+    sql: string,
+    params: Record<string, DuckDBValue> | DuckDBValue[],
+  ): Promise<DuckDBResultReader> {
     let statement = this.prepared.get(sql);
     if (!statement) {
       statement = await this.connection.prepare(sql);
@@ -344,6 +355,7 @@ export class DuckDbWarehouse implements Warehouse, HistoryWarehouse {
 
   recordFailedRun(run: RunRow): Promise<void> {
     return this.serialised(async () => {
+      this.runs.writing(run.run_id);
       await this.connection.run(
         `insert into ops_run (run_id, source, vs_currency, slot_ts, status, raw_object, raw_generation,
                               error_code, error_message, updated_at)
@@ -461,7 +473,8 @@ export class DuckDbWarehouse implements Warehouse, HistoryWarehouse {
   }
 
   getRun(runId: string): Promise<RunRow | undefined> {
-    return this.serialised(() => this.readRun(runId));
+    // In the queue all the same: a write of this run queued before the lookup is seen by it.
+    return this.serialised(async () => (this.runs.mayHave(runId) ? this.readRun(runId) : undefined));
   }
 
   private async readQualityChecks(runId: string): Promise<QualityCheckRow[]> {
