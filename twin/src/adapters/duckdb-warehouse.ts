@@ -1,5 +1,4 @@
 import { mkdirSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
   DuckDBInstance,
@@ -35,6 +34,7 @@ import { insertAssetVersionsSql, removeRedundantVersionsSql } from './asset-hist
 import { recordQualityChecksSql } from './duckdb-quality.js';
 import { appendRows, insertValues, isDuplicateKeyError, ts } from './duckdb-rows.js';
 import { DUCKDB_VIEWS } from './duckdb-views.js';
+import { copyDatabase } from './snapshot-copy.js';
 import { KnownRuns } from './known-runs.js';
 import { LatestVersions } from './latest-versions.js';
 import { assertWarehouseExists } from './warehouse-file.js';
@@ -107,6 +107,9 @@ export class DuckDbWarehouse implements Warehouse, HistoryWarehouse {
   private readonly runs = new KnownRuns();
   /** Statements run every load, prepared once (runPrepared). */
   private readonly prepared = new Map<string, DuckDBPreparedStatement>();
+  /** The readable copies' own connection (publishSnapshot), opened by the first copy. */
+  private copier: DuckDBConnection | undefined;
+  private copies: Promise<void> = Promise.resolve();
   /**
    * Failpoint for crash tests: called between the statements of a load's transaction with the step
    * just done; throwing there is a crash mid-load (the transaction must leave nothing behind).
@@ -523,26 +526,17 @@ export class DuckDbWarehouse implements Warehouse, HistoryWarehouse {
   }
 
   /**
-   * Publishes a consistent copy of the warehouse at `target` for readers while this process holds
-   * the file (DuckDB lets one process open a file for writing and no one else in). DuckDB writes the
-   * copy itself, between this process's writes, and it is renamed into place so a reader never
-   * opens a half-written one. The file is never copied by hand: opening and closing it from this
-   * process would release DuckDB's POSIX lock on it, letting a second writer in.
+   * Publishes a consistent copy of the warehouse at `target` for readers (snapshot-copy.ts), on a
+   * connection of its own: a load queued meanwhile is not held up by the copy. Copies run one at a
+   * time, in the order asked.
    */
   publishSnapshot(target: string): Promise<void> {
-    return this.serialised(async () => {
-      const partial = `${target}.partial`;
-      await rm(partial, { force: true });
-      await rm(`${partial}.wal`, { force: true });
-      const [row] = (await this.select('select current_database() as name', {})) as { name: string }[];
-      await this.connection.run(`ATTACH ${sqlText(partial)} AS snapshot_copy`);
-      try {
-        await this.connection.run(`COPY FROM DATABASE "${row!.name.replaceAll('"', '""')}" TO snapshot_copy`);
-      } finally {
-        await this.connection.run('DETACH snapshot_copy');
-      }
-      await rename(partial, target);
+    const next = this.copies.then(async () => {
+      this.copier ??= await this.instance.connect();
+      await copyDatabase(this.copier, target);
     });
+    this.copies = next.catch(() => undefined);
+    return next;
   }
 
   private async select(
@@ -554,6 +548,8 @@ export class DuckDbWarehouse implements Warehouse, HistoryWarehouse {
 
   async close(): Promise<void> {
     await this.queue;
+    await this.copies;
+    this.copier?.closeSync();
     for (const statement of this.prepared.values()) statement.destroySync();
     this.prepared.clear();
     this.connection.closeSync();
@@ -581,8 +577,6 @@ export function plainRows(reader: DuckDBResultReader): Record<string, unknown>[]
       Object.fromEntries(Object.entries(row).map(([k, v]) => [k, dates.has(k) ? toDateText(v) : toPlain(v)])),
     );
 }
-
-const sqlText = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
 function toDateText(value: unknown): unknown {
   return value instanceof Date ? value.toISOString().slice(0, 10) : value;
