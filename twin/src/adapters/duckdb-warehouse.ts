@@ -201,20 +201,26 @@ export class DuckDbWarehouse implements Warehouse, HistoryWarehouse {
   }
 
   /**
-   * Fresh staging tables for `parts`, filled with their rows: a fresh temp table each load (CREATE
-   * OR REPLACE drops the last load's), all created in one round trip. Emptying one table with
-   * DELETE instead made every load slower than the one before: DuckDB does not reclaim deleted
-   * rows of a table that lives on, so each load wrote past them.
+   * Opens the load's transaction and fills fresh staging tables for `parts` in it: BEGIN and a
+   * fresh temp table per part (CREATE OR REPLACE drops the last load's) in one round trip, then the
+   * rows through the appender. Inside the transaction the staging tables' own commits go (one per
+   * statement and per flush otherwise); the appender is safe there because a staging table has no
+   * key to refuse a row (CREATE TABLE AS copies no constraint), unlike the star tables, where an
+   * appender could leave the transaction aborted without an error. Emptying one table with DELETE
+   * instead of a fresh one made every load slower than the one before: DuckDB does not reclaim
+   * deleted rows of a table that lives on, so each load wrote past them.
    */
-  private async stage(parts: readonly (readonly [keyof typeof STAGING, readonly object[]])[]): Promise<void> {
-    if (parts.length === 0) return;
+  private async beginStaged(
+    parts: readonly (readonly [keyof typeof STAGING, readonly object[]])[],
+  ): Promise<void> {
     await this.connection.run(
-      parts
-        .map(([part]) => {
+      [
+        'BEGIN TRANSACTION;',
+        ...parts.map(([part]) => {
           const { table, name } = STAGING[part];
           return `CREATE OR REPLACE TEMP TABLE ${name} AS SELECT * FROM ${table.name} LIMIT 0;`;
-        })
-        .join('\n'),
+        }),
+      ].join('\n'),
     );
     for (const [part, rows] of parts) {
       const { table, name } = STAGING[part];
@@ -223,9 +229,8 @@ export class DuckDbWarehouse implements Warehouse, HistoryWarehouse {
   }
 
   /**
-   * One load in one transaction. The rows are appended to fresh staging tables before it (the
-   * appender stays out of the transaction: appending into the star tables inside it could leave
-   * the transaction aborted without an error), then inserted. A first delivery uses plain
+   * One load in one transaction. The rows are appended to fresh staging tables in it
+   * (beginStaged), then inserted into the star tables. A first delivery uses plain
    * inserts, which a primary key refuses when a row is already there; the batch is then applied
    * again with `on conflict do nothing`. The asset versions of a load later than all before it
    * are decided in memory (latest-versions.ts); any other goes through the type 2 statements.
@@ -240,15 +245,14 @@ export class DuckDbWarehouse implements Warehouse, HistoryWarehouse {
     const newDates = batch.dates.filter((d) => !this.knownDates.has(d.date_key));
     const hasRejected = batch.rejected.length > 0;
     const opened = inOrder ? this.latest.opening(batch.assetCandidates) : [];
-    await this.stage([
-      ['asset', inOrder ? opened : batch.assetCandidates],
-      ['fact', batch.facts],
-      ...(hasRejected ? ([['rejected', batch.rejected]] as const) : []),
-    ]);
     const onConflict = tolerant ? 'on conflict do nothing' : '';
 
-    await c.run('BEGIN TRANSACTION');
     try {
+      await this.beginStaged([
+        ['asset', inOrder ? opened : batch.assetCandidates],
+        ['fact', batch.facts],
+        ...(hasRejected ? ([['rejected', batch.rejected]] as const) : []),
+      ]);
       if (newDates.length > 0) {
         // Prepared: a run has one date, so the statement is the same every load (a backfill's
         // calendar, of any length, stays unprepared below).
@@ -393,9 +397,8 @@ export class DuckDbWarehouse implements Warehouse, HistoryWarehouse {
       const c = this.connection;
       await this.loadKnownDates();
       const newDates = batch.dates.filter((d) => !this.knownDates.has(d.date_key));
-      await this.stage([['history', batch.rows]]);
-      await c.run('BEGIN TRANSACTION');
       try {
+        await this.beginStaged([['history', batch.rows]]);
         if (newDates.length > 0) {
           const insert = insertValues(dimDate, newDates, 'on conflict do nothing');
           await c.run(insert.sql, insert.params);
