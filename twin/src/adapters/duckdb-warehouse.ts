@@ -234,6 +234,13 @@ export class DuckDbWarehouse implements Warehouse, HistoryWarehouse {
    * inserts, which a primary key refuses when a row is already there; the batch is then applied
    * again with `on conflict do nothing`. The asset versions of a load later than all before it
    * are decided in memory (latest-versions.ts); any other goes through the type 2 statements.
+   *
+   * Such an in-order load (always a first delivery) appends its facts and the versions it opens
+   * straight into fact_market_snapshot and dim_asset, without a staging copy. Nothing can be there
+   * to refuse them: both keys hold the slot (a fact's slot_ts, a version's valid_from), which is
+   * later than every fact and version in the warehouse. That matters, because an appender refused
+   * by a key inside the transaction could leave it aborted without an error; every other load (a
+   * late snapshot, a redelivery, a second currency of a slot, rejected records) is staged.
    */
   private async apply(batch: StarBatch, tolerant: boolean): Promise<LoadOutcome> {
     const c = this.connection;
@@ -248,9 +255,14 @@ export class DuckDbWarehouse implements Warehouse, HistoryWarehouse {
     const onConflict = tolerant ? 'on conflict do nothing' : '';
 
     try {
+      // An in-order load appends its facts and new versions straight into their tables (below).
       await this.beginStaged([
-        ['asset', inOrder ? opened : batch.assetCandidates],
-        ['fact', batch.facts],
+        ...(inOrder
+          ? []
+          : ([
+              ['asset', batch.assetCandidates],
+              ['fact', batch.facts],
+            ] as const)),
         ...(hasRejected ? ([['rejected', batch.rejected]] as const) : []),
       ]);
       if (newDates.length > 0) {
@@ -261,8 +273,8 @@ export class DuckDbWarehouse implements Warehouse, HistoryWarehouse {
       }
       let versionsNew: number;
       if (inOrder) {
-        // Decided in memory (latest-versions.ts): the staged rows are the versions to open.
-        if (opened.length > 0) await c.run(`insert into dim_asset select s.* from _stg_asset as s`);
+        // Decided in memory (latest-versions.ts), and appended (see above: nothing can refuse them).
+        await appendRows(c, dimAsset.name, dimAsset, opened);
         versionsNew = opened.length;
       } else {
         // Type 2, the same whatever the order of loads (see asset-history.ts): versions opened or
@@ -275,9 +287,14 @@ export class DuckDbWarehouse implements Warehouse, HistoryWarehouse {
         versionsNew = assets.rowsChanged;
       }
       this.failpoint?.('dimensions');
-      const factRows = (
-        await c.run(`insert into fact_market_snapshot select s.* from _stg_fact as s ${onConflict}`)
-      ).rowsChanged;
+      let factRows: number;
+      if (inOrder) {
+        await appendRows(c, factMarketSnapshot.name, factMarketSnapshot, batch.facts);
+        factRows = batch.facts.length;
+      } else {
+        const sql = `insert into fact_market_snapshot select s.* from _stg_fact as s ${onConflict}`;
+        factRows = (await c.run(sql)).rowsChanged;
+      }
       this.failpoint?.('fact');
       if (hasRejected) {
         await c.run(`insert into ops_rejected_record select s.* from _stg_rejected as s ${onConflict}`);
