@@ -1,5 +1,4 @@
 import { mkdirSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
   DuckDBInstance,
@@ -35,6 +34,8 @@ import { insertAssetVersionsSql, removeRedundantVersionsSql } from './asset-hist
 import { recordQualityChecksSql } from './duckdb-quality.js';
 import { appendRows, insertValues, isDuplicateKeyError, ts } from './duckdb-rows.js';
 import { DUCKDB_VIEWS } from './duckdb-views.js';
+import { copyDatabase } from './snapshot-copy.js';
+import { KnownRuns } from './known-runs.js';
 import { LatestVersions } from './latest-versions.js';
 import { assertWarehouseExists } from './warehouse-file.js';
 
@@ -102,8 +103,13 @@ export class DuckDbWarehouse implements Warehouse, HistoryWarehouse {
   private datesLoaded = false;
   /** The latest asset versions and slot, for loads in slot order (latest-versions.ts). */
   private readonly latest = new LatestVersions();
+  /** The run ids ops_run may hold: a run never recorded is looked up without a statement. */
+  private readonly runs = new KnownRuns();
   /** Statements run every load, prepared once (runPrepared). */
   private readonly prepared = new Map<string, DuckDBPreparedStatement>();
+  /** The readable copies' own connection (publishSnapshot), opened by the first copy. */
+  private copier: DuckDBConnection | undefined;
+  private copies: Promise<void> = Promise.resolve();
   /**
    * Failpoint for crash tests: called between the statements of a load's transaction with the step
    * just done; throwing there is a crash mid-load (the transaction must leave nothing behind).
@@ -124,6 +130,7 @@ export class DuckDbWarehouse implements Warehouse, HistoryWarehouse {
     // What the write path keeps in memory is read with the schema, once, not by the first load.
     await warehouse.loadKnownDates();
     await warehouse.latest.ensure(warehouse.connection);
+    await warehouse.runs.ensure(warehouse.connection);
     return warehouse;
   }
 
@@ -194,20 +201,26 @@ export class DuckDbWarehouse implements Warehouse, HistoryWarehouse {
   }
 
   /**
-   * Fresh staging tables for `parts`, filled with their rows: a fresh temp table each load (CREATE
-   * OR REPLACE drops the last load's), all created in one round trip. Emptying one table with
-   * DELETE instead made every load slower than the one before: DuckDB does not reclaim deleted
-   * rows of a table that lives on, so each load wrote past them.
+   * Opens the load's transaction and fills fresh staging tables for `parts` in it: BEGIN and a
+   * fresh temp table per part (CREATE OR REPLACE drops the last load's) in one round trip, then the
+   * rows through the appender. Inside the transaction the staging tables' own commits go (one per
+   * statement and per flush otherwise); the appender is safe there because a staging table has no
+   * key to refuse a row (CREATE TABLE AS copies no constraint), unlike the star tables, where an
+   * appender could leave the transaction aborted without an error. Emptying one table with DELETE
+   * instead of a fresh one made every load slower than the one before: DuckDB does not reclaim
+   * deleted rows of a table that lives on, so each load wrote past them.
    */
-  private async stage(parts: readonly (readonly [keyof typeof STAGING, readonly object[]])[]): Promise<void> {
-    if (parts.length === 0) return;
+  private async beginStaged(
+    parts: readonly (readonly [keyof typeof STAGING, readonly object[]])[],
+  ): Promise<void> {
     await this.connection.run(
-      parts
-        .map(([part]) => {
+      [
+        'BEGIN TRANSACTION;',
+        ...parts.map(([part]) => {
           const { table, name } = STAGING[part];
           return `CREATE OR REPLACE TEMP TABLE ${name} AS SELECT * FROM ${table.name} LIMIT 0;`;
-        })
-        .join('\n'),
+        }),
+      ].join('\n'),
     );
     for (const [part, rows] of parts) {
       const { table, name } = STAGING[part];
@@ -216,12 +229,18 @@ export class DuckDbWarehouse implements Warehouse, HistoryWarehouse {
   }
 
   /**
-   * One load in one transaction. The rows are appended to fresh staging tables before it (the
-   * appender stays out of the transaction: appending into the star tables inside it could leave
-   * the transaction aborted without an error), then inserted. A first delivery uses plain
+   * One load in one transaction. The rows are appended to fresh staging tables in it
+   * (beginStaged), then inserted into the star tables. A first delivery uses plain
    * inserts, which a primary key refuses when a row is already there; the batch is then applied
    * again with `on conflict do nothing`. The asset versions of a load later than all before it
    * are decided in memory (latest-versions.ts); any other goes through the type 2 statements.
+   *
+   * Such an in-order load (always a first delivery) appends its facts and the versions it opens
+   * straight into fact_market_snapshot and dim_asset, without a staging copy. Nothing can be there
+   * to refuse them: both keys hold the slot (a fact's slot_ts, a version's valid_from), which is
+   * later than every fact and version in the warehouse. That matters, because an appender refused
+   * by a key inside the transaction could leave it aborted without an error; every other load (a
+   * late snapshot, a redelivery, a second currency of a slot, rejected records) is staged.
    */
   private async apply(batch: StarBatch, tolerant: boolean): Promise<LoadOutcome> {
     const c = this.connection;
@@ -233,23 +252,29 @@ export class DuckDbWarehouse implements Warehouse, HistoryWarehouse {
     const newDates = batch.dates.filter((d) => !this.knownDates.has(d.date_key));
     const hasRejected = batch.rejected.length > 0;
     const opened = inOrder ? this.latest.opening(batch.assetCandidates) : [];
-    await this.stage([
-      ['asset', inOrder ? opened : batch.assetCandidates],
-      ['fact', batch.facts],
-      ...(hasRejected ? ([['rejected', batch.rejected]] as const) : []),
-    ]);
     const onConflict = tolerant ? 'on conflict do nothing' : '';
 
-    await c.run('BEGIN TRANSACTION');
     try {
+      // An in-order load appends its facts and new versions straight into their tables (below).
+      await this.beginStaged([
+        ...(inOrder
+          ? []
+          : ([
+              ['asset', batch.assetCandidates],
+              ['fact', batch.facts],
+            ] as const)),
+        ...(hasRejected ? ([['rejected', batch.rejected]] as const) : []),
+      ]);
       if (newDates.length > 0) {
+        // Prepared: a run has one date, so the statement is the same every load (a backfill's
+        // calendar, of any length, stays unprepared below).
         const insert = insertValues(dimDate, newDates, onConflict);
-        await c.run(insert.sql, insert.params);
+        await this.runPrepared(insert.sql, insert.params);
       }
       let versionsNew: number;
       if (inOrder) {
-        // Decided in memory (latest-versions.ts): the staged rows are the versions to open.
-        if (opened.length > 0) await c.run(`insert into dim_asset select s.* from _stg_asset as s`);
+        // Decided in memory (latest-versions.ts), and appended (see above: nothing can refuse them).
+        await appendRows(c, dimAsset.name, dimAsset, opened);
         versionsNew = opened.length;
       } else {
         // Type 2, the same whatever the order of loads (see asset-history.ts): versions opened or
@@ -262,15 +287,21 @@ export class DuckDbWarehouse implements Warehouse, HistoryWarehouse {
         versionsNew = assets.rowsChanged;
       }
       this.failpoint?.('dimensions');
-      const factRows = (
-        await c.run(`insert into fact_market_snapshot select s.* from _stg_fact as s ${onConflict}`)
-      ).rowsChanged;
+      let factRows: number;
+      if (inOrder) {
+        await appendRows(c, factMarketSnapshot.name, factMarketSnapshot, batch.facts);
+        factRows = batch.facts.length;
+      } else {
+        const sql = `insert into fact_market_snapshot select s.* from _stg_fact as s ${onConflict}`;
+        factRows = (await c.run(sql)).rowsChanged;
+      }
       this.failpoint?.('fact');
       if (hasRejected) {
         await c.run(`insert into ops_rejected_record select s.* from _stg_rejected as s ${onConflict}`);
       }
       // RETURNING gives the run record as written, saving a select; a run already loaded is left
       // as it is (the WHERE), returns nothing, and is read after the commit.
+      this.runs.writing(batch.runId);
       const written = await this.runPrepared(tolerant ? RUN_RECORD_TOLERANT : RUN_RECORD_FIRST, {
         run_id: batch.runId,
         source: batch.source,
@@ -336,10 +367,14 @@ export class DuckDbWarehouse implements Warehouse, HistoryWarehouse {
   }
 
   /**
-   * Runs a statement prepared once per connection: the run record's insert and lookup come every
-   * load, and DuckDB then skips parsing and planning them.
+   * Runs a statement prepared once per connection: the run record's insert and lookup, the date's
+   * insert and the quality checks come every load, and DuckDB then skips parsing them (and, for
+   * an insert of values, planning them).
    */
-  private async runPrepared(sql: string, params: Record<string, DuckDBValue>): Promise<DuckDBResultReader> {
+  private async runPrepared(
+    sql: string,
+    params: Record<string, DuckDBValue> | DuckDBValue[],
+  ): Promise<DuckDBResultReader> {
     let statement = this.prepared.get(sql);
     if (!statement) {
       statement = await this.connection.prepare(sql);
@@ -351,6 +386,7 @@ export class DuckDbWarehouse implements Warehouse, HistoryWarehouse {
 
   recordFailedRun(run: RunRow): Promise<void> {
     return this.serialised(async () => {
+      this.runs.writing(run.run_id);
       await this.connection.run(
         `insert into ops_run (run_id, source, vs_currency, slot_ts, status, raw_object, raw_generation,
                               error_code, error_message, updated_at)
@@ -385,9 +421,8 @@ export class DuckDbWarehouse implements Warehouse, HistoryWarehouse {
       const c = this.connection;
       await this.loadKnownDates();
       const newDates = batch.dates.filter((d) => !this.knownDates.has(d.date_key));
-      await this.stage([['history', batch.rows]]);
-      await c.run('BEGIN TRANSACTION');
       try {
+        await this.beginStaged([['history', batch.rows]]);
         if (newDates.length > 0) {
           const insert = insertValues(dimDate, newDates, 'on conflict do nothing');
           await c.run(insert.sql, insert.params);
@@ -468,7 +503,8 @@ export class DuckDbWarehouse implements Warehouse, HistoryWarehouse {
   }
 
   getRun(runId: string): Promise<RunRow | undefined> {
-    return this.serialised(() => this.readRun(runId));
+    // In the queue all the same: a write of this run queued before the lookup is seen by it.
+    return this.serialised(async () => (this.runs.mayHave(runId) ? this.readRun(runId) : undefined));
   }
 
   getQualityChecks(runId: string): Promise<QualityCheckRow[]> {
@@ -521,26 +557,17 @@ export class DuckDbWarehouse implements Warehouse, HistoryWarehouse {
   }
 
   /**
-   * Publishes a consistent copy of the warehouse at `target` for readers while this process holds
-   * the file (DuckDB lets one process open a file for writing and no one else in). DuckDB writes the
-   * copy itself, between this process's writes, and it is renamed into place so a reader never
-   * opens a half-written one. The file is never copied by hand: opening and closing it from this
-   * process would release DuckDB's POSIX lock on it, letting a second writer in.
+   * Publishes a consistent copy of the warehouse at `target` for readers (snapshot-copy.ts), on a
+   * connection of its own: a load queued meanwhile is not held up by the copy. Copies run one at a
+   * time, in the order asked.
    */
   publishSnapshot(target: string): Promise<void> {
-    return this.serialised(async () => {
-      const partial = `${target}.partial`;
-      await rm(partial, { force: true });
-      await rm(`${partial}.wal`, { force: true });
-      const [row] = (await this.select('select current_database() as name', {})) as { name: string }[];
-      await this.connection.run(`ATTACH ${sqlText(partial)} AS snapshot_copy`);
-      try {
-        await this.connection.run(`COPY FROM DATABASE "${row!.name.replaceAll('"', '""')}" TO snapshot_copy`);
-      } finally {
-        await this.connection.run('DETACH snapshot_copy');
-      }
-      await rename(partial, target);
+    const next = this.copies.then(async () => {
+      this.copier ??= await this.instance.connect();
+      await copyDatabase(this.copier, target);
     });
+    this.copies = next.catch(() => undefined);
+    return next;
   }
 
   private async select(
@@ -552,6 +579,8 @@ export class DuckDbWarehouse implements Warehouse, HistoryWarehouse {
 
   async close(): Promise<void> {
     await this.queue;
+    await this.copies;
+    this.copier?.closeSync();
     for (const statement of this.prepared.values()) statement.destroySync();
     this.prepared.clear();
     this.connection.closeSync();
@@ -579,8 +608,6 @@ export function plainRows(reader: DuckDBResultReader): Record<string, unknown>[]
       Object.fromEntries(Object.entries(row).map(([k, v]) => [k, dates.has(k) ? toDateText(v) : toPlain(v)])),
     );
 }
-
-const sqlText = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
 function toDateText(value: unknown): unknown {
   return value instanceof Date ? value.toISOString().slice(0, 10) : value;
