@@ -135,6 +135,37 @@ export async function bundleFunctions(options: BundleOptions): Promise<FunctionB
   return hashBundleDir(outDir);
 }
 
+/**
+ * The bundle files a cold start of `target` compiles: `start`, index.js and what it imports
+ * statically (before the first request); `firstRequest`, the function's own chunk
+ * (`entry/<target>-function.ts`) and every chunk it imports, statically or dynamically (its
+ * clients, built on the first request). Paths relative to the bundle, with `/`.
+ */
+export function filesCompiledAtStart(
+  bundle: FunctionBundle,
+  target: 'extract' | 'load',
+): { start: string[]; firstRequest: string[] } {
+  const seen = new Set<string>();
+  const visit = (file: string, dynamicToo: boolean) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = readFileSync(join(bundle.dir, file), 'utf8');
+    const specs = [...text.matchAll(/^import\s[^;]*?from\s*["'](\.[^"']+)["']/gm)];
+    if (dynamicToo) specs.push(...text.matchAll(/\bimport\(\s*["'](\.[^"']+)["']\s*\)/g));
+    for (const [, spec] of specs) {
+      const next = join(dirname(file), spec!).split(sep).join('/');
+      // Only the bundle's own files: a bundled library may spell an import() inside a string.
+      if (bundle.files.includes(next)) visit(next, dynamicToo);
+    }
+  };
+  visit('index.js', false);
+  const start = [...seen];
+  const own = bundle.files.find((f) => f.startsWith(`chunks/${target}-function-`));
+  if (own === undefined) throw new Error(`${bundle.dir} has no chunk for ${target}`);
+  visit(own, true);
+  return { start, firstRequest: [...seen].filter((f) => !start.includes(f)) };
+}
+
 /** Lists and hashes an existing bundle directory (e.g. the one Cloud Build's bundle step wrote). */
 export function hashBundleDir(dir: string): FunctionBundle {
   const root = resolve(dir);

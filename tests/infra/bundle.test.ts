@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   bundleArchive,
   bundleFunctions,
+  filesCompiledAtStart,
   hashBundleDir,
   REPO_ROOT,
   type FunctionBundle,
@@ -114,38 +115,24 @@ describe('bundleFunctions', () => {
     // What a cold start compiles: index.js and the chunks it imports statically, then on the first
     // request the function's own chunk and the client chunks it imports (issue 12). A static import
     // of got or of a client from code both functions share brings them back into every start.
-    const read = (file: string) => readFileSync(join(bundle.dir, file), 'utf8');
-    const closure = (entry: string, dynamicToo = false): string => {
-      const seen = new Set<string>();
-      const visit = (file: string) => {
-        if (seen.has(file)) return;
-        seen.add(file);
-        const text = read(file);
-        const imports = [...text.matchAll(/^import\s[^;]*?from\s*["'](\.[^"']+)["']/gm)];
-        if (dynamicToo) imports.push(...text.matchAll(/\bimport\(\s*["'](\.[^"']+)["']\s*\)/g));
-        for (const [, spec] of imports) {
-          const target = join(file, '..', spec!).replaceAll('\\', '/');
-          // Only the bundle's own files: a library may spell an import() inside a string.
-          if (bundle.files.includes(target)) visit(target);
-        }
-      };
-      visit(entry);
-      return [...seen].map(read).join('\n');
+    const compiled = (target: 'extract' | 'load', part: 'start' | 'firstRequest' | 'both') => {
+      const files = filesCompiledAtStart(bundle, target);
+      const list = part === 'both' ? [...files.start, ...files.firstRequest] : files[part];
+      return list.map((f) => readFileSync(join(bundle.dir, f), 'utf8')).join('\n');
     };
-    const chunk = (prefix: string) =>
-      `chunks/${bundle.files.find((f) => f.startsWith(`chunks/${prefix}-`))!.slice(7)}`;
     const absent = (code: string, markers: string[]) =>
       expect(markers.filter((m) => code.includes(m))).toEqual([]);
     // Markers: got's home page, the Storage client's resumable upload, the Google clients' header
     // prefix, and the load's MERGE script.
-    const start = closure('index.js');
+    const start = compiled('load', 'start');
+    expect(compiled('extract', 'start')).toBe(start); // the same entry for both
     expect(start).toContain('PIPELINE_ENGINE'); // the config is parsed at start
     absent(start, ['sindresorhus/got', 'ResumableUpload', 'gccl', 'merge_run']);
     // load reads the lake over REST: the Storage client is not among what it compiles.
-    const load = closure(chunk('load-function'), true);
+    const load = compiled('load', 'both');
     expect(load).toContain('merge_run');
     absent(load, ['ResumableUpload', 'sindresorhus/got']);
-    const extract = closure(chunk('extract-function'), true);
+    const extract = compiled('extract', 'both');
     expect(extract).toContain('ResumableUpload');
     absent(extract, ['merge_run']);
     // got's cache, DNS cache and HTTP/2 modules are stand-ins (infra/bundle-shims/got-unused.ts).
