@@ -57,8 +57,17 @@ const EnvSchema = z.object({
   EVENTS_TOPIC: z.optional(z.string()),
   BQ_DATASET: z.optional(z.string()),
   BQ_LOCATION: z.optional(z.string()),
-  /** A Cloud Storage emulator's root URL (e.g. http://localhost:4443): the clients send it no token. */
-  STORAGE_EMULATOR_HOST: z.optional(z.url()),
+  /**
+   * A Cloud Storage emulator, `http://host:port` or `host:port` as the Storage client takes it:
+   * the lake read (load) sends it no token.
+   */
+  STORAGE_EMULATOR_HOST: z.optional(
+    z
+      .string()
+      .check(
+        z.regex(/^(https?:\/\/)?[\w.[\]:-]+(\/\S*)?$/, 'http://host:port or host:port, e.g. localhost:4443'),
+      ),
+  ),
   /** Pub/Sub's REST root, e.g. a locational endpoint (https://europe-west1-pubsub.googleapis.com). */
   PUBSUB_API_ENDPOINT: z.optional(z.url()),
   /** `host:port` of a Pub/Sub emulator (its REST API, plain HTTP, no credentials), as gcloud sets it. */
@@ -121,6 +130,10 @@ function currencyList(env: Record<string, string>): { list: string[]; problems: 
     );
   return { list, problems };
 }
+
+/** An emulator's root URL: plain HTTP when the variable names only `host:port`; no trailing slash. */
+const emulatorUrl = (value: string) =>
+  (/^https?:\/\//.test(value) ? value : `http://${value}`).replace(/\/+$/, '');
 
 /** Every variable the functions read; infra sets exactly these. */
 export const CONFIG_KEYS = Object.keys(EnvSchema.shape) as (keyof typeof EnvSchema.shape)[];
@@ -235,7 +248,7 @@ export function parseConfig(env: Record<string, string | undefined>): PipelineCo
               e.STORAGE_EMULATOR_HOST === undefined
                 ? { baseUrl: 'https://storage.googleapis.com/storage/v1', authenticated: true }
                 : {
-                    baseUrl: `${e.STORAGE_EMULATOR_HOST.replace(/\/+$/, '')}/storage/v1`,
+                    baseUrl: `${emulatorUrl(e.STORAGE_EMULATOR_HOST)}/storage/v1`,
                     authenticated: false,
                   },
           }

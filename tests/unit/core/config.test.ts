@@ -44,7 +44,10 @@ describe('parseConfig', () => {
   it('reads the lake from a Cloud Storage emulator without a token', () => {
     const c = parseConfig({ ...gcp, STORAGE_EMULATOR_HOST: 'http://localhost:4443/' });
     expect(c.gcp!.storage).toEqual({ baseUrl: 'http://localhost:4443/storage/v1', authenticated: false });
-    expect(() => parseConfig({ ...gcp, STORAGE_EMULATOR_HOST: 'localhost' })).toThrow(
+    expect(parseConfig({ ...gcp, STORAGE_EMULATOR_HOST: 'localhost:4443' }).gcp!.storage.baseUrl).toBe(
+      'http://localhost:4443/storage/v1',
+    );
+    expect(() => parseConfig({ ...gcp, STORAGE_EMULATOR_HOST: 'not a host' })).toThrow(
       /STORAGE_EMULATOR_HOST/,
     );
   });

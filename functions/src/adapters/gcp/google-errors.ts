@@ -1,8 +1,8 @@
 /**
  * What the Google clients throw, read without depending on their error classes: Storage and
- * BigQuery each bundle their own copy of `ApiError` (so `instanceof` is unreliable), network
- * failures come from node-fetch / gaxios with a string `code`, and Pub/Sub's gax errors carry a
- * numeric gRPC status. The adapters classify from these facts alone.
+ * BigQuery each bundle their own copy of `ApiError` (so `instanceof` is unreliable), and network
+ * failures come from node-fetch / gaxios with a string `code`; our own REST client's errors
+ * (google-rest.ts) carry the HTTP status. The adapters classify from these facts alone.
  */
 
 import { GoogleApiError, RequestTimeoutError } from './google-rest.js';

@@ -15,10 +15,11 @@ export interface PubSubMessage {
 }
 
 /**
- * Publishes to a topic through Pub/Sub's REST API (topics.publish). Pipeline events go with the
- * same data (the JSON pointer, base64) and attributes as the extract function's publisher, so the
- * push subscription hands the load function exactly what a scheduled run would; other messages
- * (backfill requests) go as they are.
+ * Publishes to a topic through Pub/Sub's REST API (topics.publish): the extract function's events
+ * (through PubSubEventPublisher), and the ops commands' replayed events and backfill requests. A
+ * pipeline event goes as the JSON pointer (base64) with the event's attributes, so the push
+ * subscription hands the load function exactly what a scheduled run would; other messages go as
+ * they are.
  */
 export class PubSubRestPublisher {
   constructor(
