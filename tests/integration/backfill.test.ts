@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { HistoryChunkEvent } from '../../functions/src/core/event.js';
 import { systemClock, type EventPublisher } from '../../functions/src/core/ports.js';
 import { createCoinGeckoClient } from '../../functions/src/extract/coingecko-client.js';
 import { planBackfill, type HistoryChunk } from '../../functions/src/history/chunk-plan.js';
+import { decodeHistoryObject } from '../../functions/src/history/history-object.js';
 import { runBackfill, type BackfillDeps } from '../../twin/src/backfill/run-backfill.js';
 import {
   beyondWindowResponse,
@@ -117,6 +119,13 @@ describe('backfill into fact_price_history', () => {
     await h.twin.bus.publish(published[0]!);
     await h.twin.settle();
     expect(h.twin.historyLoads.map((l) => l.status)).toEqual(['loaded', 'already_loaded']);
+    // The event counts the points of the object it names (from the body just fetched).
+    const event = published[0] as HistoryChunkEvent;
+    const kept = decodeHistoryObject(
+      await h.twin.lake.read({ bucket: event.bucket, key: event.object, generation: event.generation }),
+    );
+    expect(event.pointCount).toBe((kept.body as { prices: unknown[] }).prices.length);
+    expect(event.pointCount).toBeGreaterThan(0);
     expect(await rows(COIN_A)).toBe(await h.count(`select sum(points_loaded) from ops_backfill_chunk`));
   });
 

@@ -1,12 +1,11 @@
 import { describeError, PipelineError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Clock, EventPublisher, RawObjectRef, RawStore } from '../core/ports.js';
-import { SOURCE } from '../core/run-identity.js';
 import { createRedactor } from '../core/redact.js';
 import { CoinGeckoError } from '../extract/errors.js';
 import type { HistoryChunk } from './chunk-plan.js';
 import type { HistoryWarehouse } from './history-batch.js';
-import { historyChunkEvent, pointCountOfBody } from './chunk-event.js';
+import { chunkIdentity, historyChunkEvent, pointCountOfBody } from './chunk-event.js';
 import {
   decodeHistoryObject,
   encodeHistoryObject,
@@ -69,6 +68,15 @@ async function pointCountOf(lake: RawStore, ref: RawObjectRef): Promise<number> 
   }
 }
 
+/** Points in a fetched market_chart body (history-source.ts has checked its shape). */
+function pointCountOfBytes(body: Buffer): number {
+  try {
+    return pointCountOfBody(JSON.parse(body.toString('utf8')));
+  } catch {
+    return 0;
+  }
+}
+
 /**
  * One chunk: skipped when loaded, its event published again when in the lake but not loaded,
  * otherwise fetched, kept in the lake (create-only) and its event published. A failed fetch is kept
@@ -94,13 +102,7 @@ export async function backfillChunk(chunk: HistoryChunk, deps: ChunkDeps): Promi
   }
   const manifest: HistoryManifest = {
     schemaVersion: HISTORY_OBJECT_SCHEMA_VERSION,
-    chunkId: chunk.chunkId,
-    source: SOURCE,
-    coinId: chunk.coinId,
-    vsCurrency: chunk.vsCurrency,
-    granularity: chunk.granularity,
-    from: chunk.from.toISOString(),
-    to: chunk.to.toISOString(),
+    ...chunkIdentity(chunk),
     market: deps.history.description,
     url: response.url,
     status: response.status,
@@ -110,12 +112,14 @@ export async function backfillChunk(chunk: HistoryChunk, deps: ChunkDeps): Promi
     bytes: response.body.length,
   };
   // Create-only: when another process wrote the chunk meanwhile, its object is the one loaded.
-  const { ref } = await deps.lake.createOnly(
+  const { created, ref } = await deps.lake.createOnly(
     key,
     encodeHistoryObject(manifest, createRedactor(deps.secrets ?? []).bytes(response.body)),
     'application/json',
   );
-  await deps.publisher.publish(historyChunkEvent(chunk, ref, await pointCountOf(deps.lake, ref)));
+  // The body just written is in hand; only another process's object has to be read back.
+  const points = created ? pointCountOfBytes(response.body) : await pointCountOf(deps.lake, ref);
+  await deps.publisher.publish(historyChunkEvent(chunk, ref, points));
   return { chunk, outcome: 'fetched', object: key };
 }
 
