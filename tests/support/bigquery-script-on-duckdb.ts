@@ -355,22 +355,9 @@ export class BigQueryScriptOnDuckDb {
       staging_history: [],
     };
     for (const [placeholder, rows] of Object.entries(staging) as [StagingPlaceholder, readonly object[]][]) {
-      const table = MERGE_STAGING_TABLES[placeholder];
       const name = `_staging_${batch.runId}_${placeholder.replace('staging_', '')}`;
       identifiers[placeholder] = name;
-      // WRITE_TRUNCATE, like the adapter's load jobs; NDJSON read with the table's schema.
-      await this.connection.run(`drop table if exists ${DATASET}.${name}`);
-      await this.connection.run(this.tableDdl(table, name));
-      const lines = stagingPayload(table, rows)
-        .body.toString('utf8')
-        .split('\n')
-        .filter((l) => l !== '');
-      if (lines.length === 0) continue;
-      const values = lines.map((line) => {
-        const row = JSON.parse(line) as Record<string, ParamValue>;
-        return `(${table.columns.map((c) => literal(c.type, row[c.name])).join(', ')})`;
-      });
-      await this.connection.run(`insert into ${DATASET}.${name} values ${values.join(', ')}`);
+      await this.stageRows(placeholder, name, rows);
     }
     const [result] = await this.runScript('load/merge_run.sql', identifiers, mergeRunParameters(batch), now);
     if (result === undefined || result.length !== 2) throw new Error('merge_run.sql returned no result row');
@@ -403,7 +390,10 @@ export class BigQueryScriptOnDuckDb {
     await this.runScript('load/record_failed_run.sql', {}, recordFailedRunParameters(run), now);
   }
 
-  /** A staging table filled from the NDJSON the adapter's load job would upload. */
+  /**
+   * A staging table filled from the NDJSON the adapter's load job would upload: dropped first
+   * (WRITE_TRUNCATE, like the load jobs), the NDJSON read with the table's schema.
+   */
   private async stageRows(
     placeholder: StagingPlaceholder,
     name: string,
