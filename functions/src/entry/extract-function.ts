@@ -9,7 +9,7 @@ import { jsonLogger } from '../core/logger.js';
 import { systemClock } from '../core/ports.js';
 import { createExtractHandler, type ExtractHandlerSettings } from '../extract/http-handler.js';
 import type { ExtractDeps } from '../extract/run-extract.js';
-import { gcpOf, type GcpConfig } from './gcp-shared.js';
+import { gcpOf, tokenFrom, type GcpConfig } from './gcp-shared.js';
 
 /** The lake bucket's client, with its own retries bounded by the invocation's retry budget. */
 async function gcsStorage(config: PipelineConfig, gcp: GcpConfig): Promise<Storage> {
@@ -41,7 +41,7 @@ export async function gcpExtractDeps(config: PipelineConfig): Promise<ExtractDep
     gcsStorage(config, gcp),
   ]);
   const rest = restClient({
-    token: gcp.pubsub.authenticated ? () => storage.authClient.getAccessToken() : () => Promise.resolve(null),
+    token: tokenFrom(storage.authClient, gcp.pubsub.authenticated),
     timeoutMs: Math.min(PUBLISH_TIMEOUT_MS, config.retryBudgetMs),
   });
   const topic = new PubSubRestPublisher(

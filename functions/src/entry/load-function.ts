@@ -7,7 +7,7 @@ import type { PipelineConfig } from '../config.js';
 import { jsonLogger } from '../core/logger.js';
 import { systemClock } from '../core/ports.js';
 import { createLoadHandler, type LoadHandlerDeps } from '../load/cloudevent-handler.js';
-import { gcpOf } from './gcp-shared.js';
+import { gcpOf, tokenFrom } from './gcp-shared.js';
 
 /** How long one read of a raw object may take (objects are a few MB at most). */
 const READ_TIMEOUT_MS = 60_000;
@@ -22,9 +22,7 @@ export async function gcpLoadDeps(config: PipelineConfig): Promise<LoadHandlerDe
   const { BigQuery } = await import('../adapters/gcp/bigquery-sdk.js');
   const bigquery = new BigQuery({ projectId: gcp.project, location: gcp.location });
   const rest = restClient({
-    token: gcp.storage.authenticated
-      ? () => bigquery.authClient.getAccessToken()
-      : () => Promise.resolve(null),
+    token: tokenFrom(bigquery.authClient, gcp.storage.authenticated),
     timeoutMs: Math.min(READ_TIMEOUT_MS, config.retryBudgetMs),
   });
   const policy = { ...DEFAULT_RETRY_POLICY, budgetMs: config.retryBudgetMs };
