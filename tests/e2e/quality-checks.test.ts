@@ -6,6 +6,7 @@ import { scheduleRecordPath } from '../../twin/src/schedule-gaps.js';
 import { twinPaths } from '../../twin/src/twin-paths.js';
 import { pageBatch } from '../support/load-order-scenarios.js';
 import { tempDir } from '../support/twin-harness.js';
+import { saneCoin as coin } from '../support/sane-coin.js';
 
 /**
  * Issue 11's acceptance for data quality: a load that breaks an assertion is visible in `status`,
@@ -27,25 +28,6 @@ async function cli(argv: string[], env: Record<string, string> = {}): Promise<Re
     onStop: () => () => undefined,
   });
   return { code, stdout: out.join('\n'), stderr: err.join('\n') };
-}
-
-/** A /coins/markets record, sane unless `over` says otherwise. */
-function coin(id: string, lastUpdated: string, over: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    id,
-    symbol: id.slice(0, 3),
-    name: id,
-    image: `https://img.example/${id}.png`,
-    current_price: 100,
-    market_cap: 1_000_000,
-    high_24h: 110,
-    low_24h: 90,
-    circulating_supply: 1000,
-    total_supply: 2000,
-    ath: 200,
-    last_updated: lastUpdated,
-    ...over,
-  };
 }
 
 const CONTRADICTORY = 'coingecko_usd_20261121T050000Z';

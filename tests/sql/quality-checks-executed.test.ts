@@ -4,6 +4,7 @@ import type { QualityCheckRow } from '../../functions/src/schema/tables.js';
 import { DuckDbWarehouse } from '../../twin/src/adapters/duckdb-warehouse.js';
 import { BigQueryScriptOnDuckDb } from '../support/bigquery-script-on-duckdb.js';
 import { pageBatch } from '../support/load-order-scenarios.js';
+import { saneCoin } from '../support/sane-coin.js';
 
 /**
  * The data-quality checks of both engines on the same batches: the twin's statement
@@ -15,24 +16,9 @@ import { pageBatch } from '../support/load-order-scenarios.js';
 
 const SLOT = new Date('2026-11-21T05:00:00Z');
 
-/** A CoinGecko /coins/markets record, sane unless `over` says otherwise. */
-function coin(id: string, over: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    id,
-    symbol: id.slice(0, 3),
-    name: id,
-    image: `https://img.example/${id}.png`,
-    current_price: 100,
-    market_cap: 1_000_000,
-    high_24h: 110,
-    low_24h: 90,
-    circulating_supply: 1000,
-    total_supply: 2000,
-    ath: 200,
-    last_updated: new Date(SLOT.getTime() - 60_000).toISOString(),
-    ...over,
-  };
-}
+/** A sane record, updated a minute before the slot. */
+const coin = (id: string, over: Record<string, unknown> = {}) =>
+  saneCoin(id, new Date(SLOT.getTime() - 60_000).toISOString(), over);
 
 /** The rows as compared: without the time of the check, which each engine takes from its clock. */
 const comparable = (rows: readonly QualityCheckRow[]) => rows.map(({ checked_at: _at, ...rest }) => rest);
